@@ -1,0 +1,20 @@
+{
+  "targets": [
+    {
+      "target_name": "switchyard",
+      "type": "loadable_module",
+      "product_extension": "node",
+      "sources": ["src/addon.c", "src/netns.c", "src/nlsock.c", "src/icmp.c"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+      "libraries": ["-lpthread"]
+    },
+    {
+      "target_name": "yard-nsexec",
+      "type": "executable",
+      "sources": ["src/nsexec.c"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra"],
+      "defines": ["_GNU_SOURCE"]
+    }
+  ]
+}

@@ -1,0 +1,401 @@
+/* N-API glue: every call that may block on the kernel runs as async work and settles a promise on
+ * the event loop. Errors reject with an Error carrying `errno` (positive) and `step`. */
+#include <errno.h>
+#include <node_api.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common.h"
+
+#define CHECK(call)                                                   \
+  do {                                                                \
+    if ((call) != napi_ok) {                                          \
+      napi_throw_error(env, NULL, "switchyard native: " #call);       \
+      return NULL;                                                    \
+    }                                                                 \
+  } while (0)
+
+typedef enum { JOB_NS_CREATE, JOB_NS_REMOVE, JOB_SOCKET_IN, JOB_WRITE_IN, JOB_NL, JOB_ICMP } job_kind;
+
+typedef struct {
+  job_kind kind;
+  napi_deferred deferred;
+  napi_async_work work;
+  napi_ref keep; /* keeps an input buffer alive while a worker reads it */
+  /* inputs */
+  char **strings;
+  size_t string_count;
+  char *ns_path;
+  char *path;
+  char *data;
+  size_t data_len;
+  const uint8_t *bytes;
+  size_t bytes_len;
+  int a, b, c, d;
+  uint32_t u1, u2;
+  uint8_t addr[16];
+  /* outputs */
+  ns_create_item *creates;
+  ns_setting *settings;
+  size_t setting_count;
+  char **setting_strings;
+  ns_remove_item *removes;
+  int result;
+  int64_t result64;
+  const char *step;
+  uint8_t *out;
+  size_t out_len;
+} job;
+
+static char *get_string(napi_env env, napi_value value) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_string) return NULL;
+  size_t len;
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &len) != napi_ok) return NULL;
+  char *s = malloc(len + 1);
+  if (!s) return NULL;
+  napi_get_value_string_utf8(env, value, s, len + 1, &len);
+  return s;
+}
+
+static int get_int(napi_env env, napi_value value, int *out) {
+  return napi_get_value_int32(env, value, out) == napi_ok;
+}
+
+static napi_value make_error(napi_env env, int err, const char *step) {
+  napi_value message, error, number, step_value;
+  const char *text = strerror(err);
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, NULL, message, &error);
+  napi_create_int32(env, err, &number);
+  napi_set_named_property(env, error, "errno", number);
+  if (step) {
+    napi_create_string_utf8(env, step, NAPI_AUTO_LENGTH, &step_value);
+    napi_set_named_property(env, error, "step", step_value);
+  }
+  return error;
+}
+
+static void free_job(napi_env env, job *j) {
+  for (size_t i = 0; i < j->string_count; i++) free(j->strings[i]);
+  free(j->strings);
+  free(j->ns_path);
+  free(j->path);
+  free(j->data);
+  free(j->creates);
+  for (size_t i = 0; i < j->setting_count * 2; i++) free(j->setting_strings[i]);
+  free(j->setting_strings);
+  free(j->settings);
+  free(j->removes);
+  free(j->out);
+  if (j->keep) napi_delete_reference(env, j->keep);
+  napi_delete_async_work(env, j->work);
+  free(j);
+}
+
+static void execute(napi_env env, void *data) {
+  job *j = data;
+  switch (j->kind) {
+    case JOB_NS_CREATE:
+      ns_create_batch(j->creates, j->string_count, j->settings, j->setting_count);
+      break;
+    case JOB_NS_REMOVE:
+      ns_remove_batch(j->removes, j->string_count, j->a);
+      break;
+    case JOB_SOCKET_IN:
+      j->result = socket_in(j->ns_path, j->a, j->b, j->c, &j->step);
+      break;
+    case JOB_WRITE_IN:
+      j->result = write_file_in(j->ns_path, j->path, j->data, j->data_len, &j->step);
+      break;
+    case JOB_NL:
+      j->result = nl_transact(j->a, j->bytes, j->bytes_len, j->u1, j->u2, j->b, &j->out, &j->out_len);
+      if (j->result < 0) j->step = "netlink transaction";
+      break;
+    case JOB_ICMP:
+      j->result64 = icmp_echo(j->a, j->b, j->addr, (uint16_t)j->c, j->d, (int)j->u1);
+      break;
+  }
+}
+
+static void complete(napi_env env, napi_status status, void *data) {
+  job *j = data;
+  napi_value value = NULL, undefined;
+  napi_get_undefined(env, &undefined);
+  int failed = 0;
+  switch (j->kind) {
+    case JOB_NS_CREATE: {
+      napi_create_array_with_length(env, j->string_count, &value);
+      for (size_t i = 0; i < j->string_count; i++) {
+        napi_value row, fd, err, step;
+        napi_create_array_with_length(env, 3, &row);
+        napi_create_int32(env, j->creates[i].nl_fd, &fd);
+        napi_create_int32(env, j->creates[i].err, &err);
+        if (j->creates[i].step)
+          napi_create_string_utf8(env, j->creates[i].step, NAPI_AUTO_LENGTH, &step);
+        else
+          napi_get_null(env, &step);
+        napi_set_element(env, row, 0, fd);
+        napi_set_element(env, row, 1, err);
+        napi_set_element(env, row, 2, step);
+        napi_set_element(env, value, (uint32_t)i, row);
+      }
+      break;
+    }
+    case JOB_NS_REMOVE: {
+      napi_create_array_with_length(env, j->string_count, &value);
+      for (size_t i = 0; i < j->string_count; i++) {
+        napi_value row, a, b;
+        napi_create_array_with_length(env, 2, &row);
+        napi_create_int32(env, j->removes[i].err, &a);
+        napi_create_int32(env, j->removes[i].unlink_err, &b);
+        napi_set_element(env, row, 0, a);
+        napi_set_element(env, row, 1, b);
+        napi_set_element(env, value, (uint32_t)i, row);
+      }
+      break;
+    }
+    case JOB_SOCKET_IN:
+      if (j->result < 0) {
+        failed = 1;
+        value = make_error(env, -j->result, j->step);
+      } else {
+        napi_create_int32(env, j->result, &value);
+      }
+      break;
+    case JOB_WRITE_IN:
+      if (j->result < 0) {
+        failed = 1;
+        value = make_error(env, -j->result, j->step);
+      } else {
+        value = undefined;
+      }
+      break;
+    case JOB_NL:
+      if (j->result < 0) {
+        failed = 1;
+        value = make_error(env, -j->result, j->step);
+      } else {
+        void *copy;
+        napi_create_buffer_copy(env, j->out_len, j->out, &copy, &value);
+      }
+      break;
+    case JOB_ICMP:
+      if (j->result64 == -ETIMEDOUT) {
+        napi_get_null(env, &value);
+      } else if (j->result64 < 0) {
+        failed = 1;
+        value = make_error(env, (int)-j->result64, "icmp echo");
+      } else {
+        napi_create_double(env, (double)j->result64, &value);
+      }
+      break;
+  }
+  if (failed)
+    napi_reject_deferred(env, j->deferred, value);
+  else
+    napi_resolve_deferred(env, j->deferred, value);
+  free_job(env, j);
+}
+
+static napi_value queue(napi_env env, job *j, const char *name) {
+  napi_value promise, resource_name;
+  if (napi_create_promise(env, &j->deferred, &promise) != napi_ok) {
+    free(j);
+    napi_throw_error(env, NULL, "switchyard native: cannot create promise");
+    return NULL;
+  }
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name);
+  napi_create_async_work(env, NULL, resource_name, execute, complete, j, &j->work);
+  napi_queue_async_work(env, j->work);
+  return promise;
+}
+
+static job *new_job(job_kind kind) {
+  job *j = calloc(1, sizeof(job));
+  if (j) j->kind = kind;
+  return j;
+}
+
+static int read_string_array(napi_env env, napi_value array, job *j) {
+  uint32_t length;
+  if (napi_get_array_length(env, array, &length) != napi_ok) return 0;
+  j->strings = calloc(length ? length : 1, sizeof(char *));
+  j->string_count = length;
+  for (uint32_t i = 0; i < length; i++) {
+    napi_value element;
+    napi_get_element(env, array, i, &element);
+    j->strings[i] = get_string(env, element);
+    if (!j->strings[i]) return 0;
+  }
+  return 1;
+}
+
+/* nsCreate(paths: string[], wantSocket: boolean, settings: [path, value][]): Promise<[nlFd, errno, step][]> */
+static napi_value ns_create(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  job *j = new_job(JOB_NS_CREATE);
+  uint32_t setting_count = 0;
+  if (argc >= 3 && napi_get_array_length(env, argv[2], &setting_count) == napi_ok && setting_count > 0) {
+    j->settings = calloc(setting_count, sizeof(ns_setting));
+    j->setting_strings = calloc(setting_count * 2, sizeof(char *));
+    j->setting_count = setting_count;
+    for (uint32_t i = 0; i < setting_count; i++) {
+      napi_value pair, path, value;
+      napi_get_element(env, argv[2], i, &pair);
+      napi_get_element(env, pair, 0, &path);
+      napi_get_element(env, pair, 1, &value);
+      j->setting_strings[2 * i] = get_string(env, path);
+      j->setting_strings[2 * i + 1] = get_string(env, value);
+      if (!j->setting_strings[2 * i] || !j->setting_strings[2 * i + 1]) {
+        free_job(env, j);
+        napi_throw_type_error(env, NULL, "nsCreate: settings must be [path, value] string pairs");
+        return NULL;
+      }
+      j->settings[i].path = j->setting_strings[2 * i];
+      j->settings[i].value = j->setting_strings[2 * i + 1];
+    }
+  }
+  bool want_socket = false;
+  napi_get_value_bool(env, argv[1], &want_socket);
+  if (!read_string_array(env, argv[0], j)) {
+    free_job(env, j);
+    napi_throw_type_error(env, NULL, "nsCreate: paths must be strings");
+    return NULL;
+  }
+  j->creates = calloc(j->string_count ? j->string_count : 1, sizeof(ns_create_item));
+  for (size_t i = 0; i < j->string_count; i++) {
+    j->creates[i].path = j->strings[i];
+    j->creates[i].want_socket = want_socket;
+  }
+  return queue(env, j, "switchyard.nsCreate");
+}
+
+/* nsRemove(paths: string[], threads: number): Promise<[umountErrno, unlinkErrno][]> */
+static napi_value ns_remove(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  job *j = new_job(JOB_NS_REMOVE);
+  if (!read_string_array(env, argv[0], j) || !get_int(env, argv[1], &j->a)) {
+    free_job(env, j);
+    napi_throw_type_error(env, NULL, "nsRemove: (paths: string[], threads: number)");
+    return NULL;
+  }
+  j->removes = calloc(j->string_count ? j->string_count : 1, sizeof(ns_remove_item));
+  for (size_t i = 0; i < j->string_count; i++) j->removes[i].path = j->strings[i];
+  return queue(env, j, "switchyard.nsRemove");
+}
+
+/* socketIn(nsPath: string | null, family, type, protocol): Promise<fd> */
+static napi_value socket_in_js(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  job *j = new_job(JOB_SOCKET_IN);
+  j->ns_path = get_string(env, argv[0]);
+  if (!get_int(env, argv[1], &j->a) || !get_int(env, argv[2], &j->b) || !get_int(env, argv[3], &j->c)) {
+    free_job(env, j);
+    napi_throw_type_error(env, NULL, "socketIn: (nsPath, family, type, protocol)");
+    return NULL;
+  }
+  return queue(env, j, "switchyard.socketIn");
+}
+
+/* writeFileIn(nsPath: string | null, path: string, data: string): Promise<void> */
+static napi_value write_in_js(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  job *j = new_job(JOB_WRITE_IN);
+  j->ns_path = get_string(env, argv[0]);
+  j->path = get_string(env, argv[1]);
+  j->data = get_string(env, argv[2]);
+  if (!j->path || !j->data) {
+    free_job(env, j);
+    napi_throw_type_error(env, NULL, "writeFileIn: (nsPath, path, data)");
+    return NULL;
+  }
+  j->data_len = strlen(j->data);
+  return queue(env, j, "switchyard.writeFileIn");
+}
+
+/* nlTransact(fd, request: Buffer, firstSeq, count, timeoutMs): Promise<Buffer> */
+static napi_value nl_transact_js(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  job *j = new_job(JOB_NL);
+  void *bytes;
+  size_t len;
+  int first_seq, count;
+  if (!get_int(env, argv[0], &j->a) || napi_get_buffer_info(env, argv[1], &bytes, &len) != napi_ok ||
+      !get_int(env, argv[2], &first_seq) || !get_int(env, argv[3], &count) || !get_int(env, argv[4], &j->b)) {
+    free_job(env, j);
+    napi_throw_type_error(env, NULL, "nlTransact: (fd, request, firstSeq, count, timeoutMs)");
+    return NULL;
+  }
+  j->bytes = bytes;
+  j->bytes_len = len;
+  j->u1 = (uint32_t)first_seq;
+  j->u2 = (uint32_t)count;
+  napi_create_reference(env, argv[1], 1, &j->keep);
+  return queue(env, j, "switchyard.nlTransact");
+}
+
+/* icmpEcho(fd, family, dst: Buffer, ident, timeoutMs, intervalMs): Promise<microseconds | null> */
+static napi_value icmp_echo_js(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  job *j = new_job(JOB_ICMP);
+  void *dst;
+  size_t len;
+  int interval;
+  if (!get_int(env, argv[0], &j->a) || !get_int(env, argv[1], &j->b) ||
+      napi_get_buffer_info(env, argv[2], &dst, &len) != napi_ok || !get_int(env, argv[3], &j->c) ||
+      !get_int(env, argv[4], &j->d) || !get_int(env, argv[5], &interval) ||
+      len != (j->b == AF_INET ? 4u : 16u)) {
+    free_job(env, j);
+    napi_throw_type_error(env, NULL, "icmpEcho: (fd, family, dst, ident, timeoutMs, intervalMs)");
+    return NULL;
+  }
+  memcpy(j->addr, dst, len);
+  j->u1 = (uint32_t)interval;
+  return queue(env, j, "switchyard.icmpEcho");
+}
+
+/* makeSharedMountpoint(dir: string): void (throws) */
+static napi_value make_shared_js(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *dir = get_string(env, argv[0]);
+  if (!dir) {
+    napi_throw_type_error(env, NULL, "makeSharedMountpoint: (dir: string)");
+    return NULL;
+  }
+  int rc = make_shared_mountpoint(dir);
+  free(dir);
+  if (rc < 0) napi_throw(env, make_error(env, -rc, "make shared mount point"));
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"nsCreate", NULL, ns_create, NULL, NULL, NULL, napi_default, NULL},
+      {"nsRemove", NULL, ns_remove, NULL, NULL, NULL, napi_default, NULL},
+      {"socketIn", NULL, socket_in_js, NULL, NULL, NULL, napi_default, NULL},
+      {"writeFileIn", NULL, write_in_js, NULL, NULL, NULL, napi_default, NULL},
+      {"nlTransact", NULL, nl_transact_js, NULL, NULL, NULL, napi_default, NULL},
+      {"icmpEcho", NULL, icmp_echo_js, NULL, NULL, NULL, napi_default, NULL},
+      {"makeSharedMountpoint", NULL, make_shared_js, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

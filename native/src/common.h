@@ -1,0 +1,63 @@
+/* Shared declarations for Switchyard's native addon. Kept small: everything that can be done in
+ * TypeScript is done there; this layer only does what Node cannot (setns on a throwaway thread,
+ * mount syscalls, netlink and raw sockets, blocking kernel calls off the JS thread). */
+#ifndef SWITCHYARD_COMMON_H
+#define SWITCHYARD_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Run fn(arg) on a fresh pthread and wait for it. Work that changes the calling thread's network
+ * namespace happens only there, so no libuv or V8 thread ever leaves the host namespace
+ * (the lesson of containernetworking/plugins pkg/ns: a thread that switched is thrown away). */
+int run_on_fresh_thread(void *(*fn)(void *), void *arg);
+
+/* Namespace files. */
+typedef struct {
+  const char *path;  /* nsfs bind-mount target, created here */
+  int want_socket;   /* also open a NETLINK_ROUTE socket inside */
+  int nl_fd;         /* out: socket fd or -1 */
+  int err;           /* out: errno of the failing step, 0 on success */
+  const char *step;  /* out: the failing step */
+} ns_create_item;
+
+/* Settings written in each new namespace on its creation thread: "/proc/sys/..." path, value. */
+typedef struct {
+  const char *path;
+  const char *value;
+} ns_setting;
+
+void ns_create_batch(ns_create_item *items, size_t count, const ns_setting *settings, size_t setting_count);
+
+typedef struct {
+  const char *path;
+  int err;           /* umount errno (EINVAL: was not mounted) */
+  int unlink_err;    /* unlink errno */
+} ns_remove_item;
+
+void ns_remove_batch(ns_remove_item *items, size_t count, int threads);
+
+/* Open a socket inside the namespace at ns_path (NULL: the caller's namespace). Returns fd or -errno.
+ * step is set to the failing step on error. */
+int socket_in(const char *ns_path, int family, int type, int protocol, const char **step);
+int nl_route_socket_setup(int fd);
+
+/* Write data to path after entering the namespace (sysctls below /proc/sys/net belong to the namespace
+ * of the opener). Returns 0 or -errno. */
+int write_file_in(const char *ns_path, const char *path, const char *data, size_t len, const char **step);
+
+/* Make dir a shared mount point, bind-mounting it onto itself first if it is not one yet
+ * (what `ip netns add` does for /run/netns). Returns 0 or -errno. */
+int make_shared_mountpoint(const char *dir);
+
+/* Netlink transaction: send buf (count messages with sequence numbers first_seq to first_seq+count-1)
+ * and collect replies until each has its final message (ACK/error or DONE).
+ * On success *out and *out_len hold the replies (malloc'ed). Returns 0 or -errno. */
+int nl_transact(int fd, const uint8_t *buf, size_t len, uint32_t first_seq, uint32_t count, int timeout_ms,
+                uint8_t **out, size_t *out_len);
+
+/* ICMP echo until the first reply or the timeout. family AF_INET/AF_INET6, fd a raw ICMP socket.
+ * Returns the microseconds from the first request sent to the reply, -ETIMEDOUT, or -errno. */
+int64_t icmp_echo(int fd, int family, const uint8_t *dst, uint16_t ident, int timeout_ms, int interval_ms);
+
+#endif

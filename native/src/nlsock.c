@@ -1,0 +1,87 @@
+/* Netlink transactions. A batch of requests goes to the kernel in one sendmsg (rtnetlink handles
+ * every message of the datagram in order and acks each), then replies are read until each request
+ * has its final message. This runs on a libuv worker thread: the kernel does the work inside
+ * sendmsg/recvmsg, so doing it here keeps slow operations (a veth delete waits for RCU) off the
+ * JS thread. Sockets are not tied to a thread's namespace once open, so any thread may use them. */
+#include "common.h"
+
+#include <errno.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define CHUNK 65536
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int nl_transact(int fd, const uint8_t *buf, size_t len, uint32_t first_seq, uint32_t count, int timeout_ms,
+                uint8_t **out, size_t *out_len) {
+  *out = NULL;
+  *out_len = 0;
+  for (;;) {
+    ssize_t sent = send(fd, buf, len, 0);
+    if (sent >= 0) break;
+    if (errno == EINTR) continue;
+    return -errno;
+  }
+  size_t cap = CHUNK * 2, used = 0;
+  uint8_t *data = malloc(cap);
+  if (!data) return -ENOMEM;
+  uint32_t finals = 0;
+  int64_t deadline = now_ms() + timeout_ms;
+  while (finals < count) {
+    if (cap - used < CHUNK) {
+      size_t grown = cap * 2;
+      uint8_t *next = realloc(data, grown);
+      if (!next) {
+        free(data);
+        return -ENOMEM;
+      }
+      data = next;
+      cap = grown;
+    }
+    struct iovec iov = {data + used, CHUNK};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    ssize_t got = recvmsg(fd, &msg, MSG_DONTWAIT);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        int left = (int)(deadline - now_ms());
+        if (left <= 0) {
+          free(data);
+          return -ETIMEDOUT;
+        }
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        poll(&pfd, 1, left);
+        continue;
+      }
+      int saved = errno;
+      free(data);
+      return -saved;
+    }
+    if (msg.msg_flags & MSG_TRUNC) {
+      free(data);
+      return -EMSGSIZE;
+    }
+    /* Count final messages of this batch; anything else (dump parts, echoes) is passed on whole. */
+    size_t off = 0;
+    while (off + sizeof(struct nlmsghdr) <= (size_t)got) {
+      struct nlmsghdr *h = (struct nlmsghdr *)(data + used + off);
+      if (h->nlmsg_len < sizeof(struct nlmsghdr) || off + h->nlmsg_len > (size_t)got) break;
+      if ((h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_DONE) && h->nlmsg_seq - first_seq < count)
+        finals++;
+      off += NLMSG_ALIGN(h->nlmsg_len);
+    }
+    used += (size_t)got;
+  }
+  *out = data;
+  *out_len = used;
+  return 0;
+}

@@ -1,0 +1,437 @@
+/** Links: create, change, delete, read. Names follow vishvananda/netlink, in camelCase. */
+import type { Handle } from './handle.js';
+import { NetlinkError, ValidationError } from './errors.js';
+import { checkInterfaceName } from './names.js';
+import { formatMac, parseIp, parseMac, AF_INET } from './ip.js';
+import { attr, cstring, forEachAttr, ifla, linkMessage, rt, u16be, u32, u8 } from './codec.js';
+import * as c from './constants.js';
+
+/** A link named by its name or its index (in the handle's namespace). */
+export type LinkRef = string | number;
+
+/** Attributes every new link may carry. */
+export interface LinkAttrsSpec {
+  name: string;
+  mtu?: number;
+  /** MAC address `aa:bb:cc:dd:ee:ff`; set explicitly so it never flaps. */
+  hardwareAddr?: string;
+  up?: boolean;
+  /** Bridge (or other master) to enslave to, in the handle's namespace. */
+  master?: LinkRef;
+  /** Free text kept on the link: Switchyard records ownership here. */
+  alias?: string;
+  /** Device group: links of one group can be deleted in one request (linkDelGroup). */
+  group?: number;
+  txQueueLen?: number;
+  /** Create the link directly in this namespace (fd of a namespace file). */
+  netnsFd?: number;
+  /** Ask for this ifindex (fails with EBUSY if taken). */
+  index?: number;
+}
+
+/** The far end of a veth pair. */
+export interface VethPeerSpec {
+  name: string;
+  /** Create the peer directly inside this namespace (fd), so it never has to be moved. */
+  netnsFd?: number;
+  hardwareAddr?: string;
+  mtu?: number;
+  // No `up`: the kernel opens the peer before it is paired (veth_open then fails with ENOTCONN),
+  // so the peer is set up from inside its namespace, where its other settings go anyway.
+  index?: number;
+  group?: number;
+}
+
+export interface VethSpec extends LinkAttrsSpec {
+  kind: 'veth';
+  peer: VethPeerSpec;
+}
+
+export interface BridgeSpec extends LinkAttrsSpec {
+  kind: 'bridge';
+  /** Spanning tree on or off (default off: ports forward at once). */
+  stp?: boolean;
+  /** Forward delay in hundredths of a second (STP only). */
+  forwardDelay?: number;
+  /** FDB ageing time in hundredths of a second. */
+  ageingTime?: number;
+  vlanFiltering?: boolean;
+  mcastSnooping?: boolean;
+}
+
+export type MacvlanMode = keyof typeof c.MACVLAN_MODES;
+
+export interface MacvlanSpec extends LinkAttrsSpec {
+  kind: 'macvlan';
+  /** The parent interface. */
+  parent: LinkRef;
+  mode?: MacvlanMode;
+}
+
+export interface VxlanSpec extends LinkAttrsSpec {
+  kind: 'vxlan';
+  vni: number;
+  /** UDP destination port (default 4789, the IANA port). */
+  port?: number;
+  local?: string;
+  /** Remote VTEP: a unicast address or a multicast group (`ip link ... remote|group`). */
+  remote?: string;
+  /** Underlay device. */
+  vtepDev?: LinkRef;
+  learning?: boolean;
+  proxy?: boolean;
+  l2miss?: boolean;
+  l3miss?: boolean;
+  ttl?: number;
+}
+
+/** What linkAdd can create: a union keyed on `kind`. */
+export type LinkSpec = VethSpec | BridgeSpec | MacvlanSpec | VxlanSpec;
+
+/** A link as the kernel reports it. */
+export interface Link {
+  index: number;
+  name: string;
+  /** Link kind (`veth`, `bridge`, …); undefined for physical devices and loopback. */
+  kind?: string;
+  /** Kind of the master's port data (`bridge` for a bridge port). */
+  slaveKind?: string;
+  mtu: number;
+  hardwareAddr?: string;
+  flags: number;
+  up: boolean;
+  lowerUp: boolean;
+  operState: string;
+  masterIndex?: number;
+  /** IFLA_LINK: the parent (macvlan) or the peer's index (veth). */
+  parentIndex?: number;
+  /** Set when the parent/peer lives in another namespace. */
+  linkNetnsId?: number;
+  alias?: string;
+  group: number;
+  txQueueLen?: number;
+  altNames: string[];
+}
+
+const OPER_STATES = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'];
+
+function describe(ref: LinkRef): string {
+  return typeof ref === 'number' ? `#${ref}` : ref;
+}
+
+/** ifinfomsg + the name attribute when a link is named rather than numbered. */
+function select(ref: LinkRef, data: rt.Link = {}, attrs: ifla.LinkAttrs = {}): { data: rt.Link; attrs: ifla.LinkAttrs } {
+  if (typeof ref === 'number') return { data: { ...data, index: ref }, attrs };
+  checkInterfaceName(ref, 'link');
+  return { data: { ...data, index: 0 }, attrs: { ...attrs, ifname: ref } };
+}
+
+async function resolveIndex(handle: Handle, ref: LinkRef): Promise<number> {
+  return typeof ref === 'number' ? ref : (await linkByName(handle, ref)).index;
+}
+
+/** Parse one RTM_NEWLINK payload. */
+export function parseLink(payload: Buffer): Link {
+  const message = rt.parseLinkMessage(payload);
+  const attrs = message.attrs;
+  const flags = payload.readUInt32LE(8);
+  let kind: string | undefined;
+  let slaveKind: string | undefined;
+  if (attrs.linkinfo) {
+    const info = ifla.parseInfo(attrs.linkinfo);
+    kind = info.kind;
+    slaveKind = info.slaveKind;
+  }
+  const altNames: string[] = [];
+  forEachAttr(payload.subarray(16), (type, value) => {
+    if (type !== c.IFLA_PROP_LIST) return;
+    forEachAttr(value, (inner, name) => {
+      if (inner === c.IFLA_ALT_IFNAME) altNames.push(name.toString('utf8').replace(/\0+$/, ''));
+    });
+  });
+  let parentIndex: number | undefined;
+  if (attrs.link) parentIndex = attrs.link.readInt32LE(0);
+  return {
+    index: message.data.index ?? 0,
+    name: attrs.ifname ?? '',
+    kind,
+    slaveKind,
+    mtu: attrs.mtu ?? 0,
+    hardwareAddr: attrs.address && attrs.address.length === 6 ? formatMac(attrs.address) : undefined,
+    flags,
+    up: (flags & c.IFF_UP) !== 0,
+    lowerUp: (flags & c.IFF_LOWER_UP) !== 0,
+    operState: OPER_STATES[attrs.operstate ?? 0] ?? 'unknown',
+    masterIndex: attrs.master || undefined,
+    parentIndex: parentIndex || undefined,
+    linkNetnsId: attrs.linkNetnsid,
+    alias: attrs.ifalias || undefined,
+    group: attrs.group ?? 0,
+    txQueueLen: attrs.txqlen,
+    altNames,
+  };
+}
+
+function flagBits(up: boolean | undefined): { flags: rt.DeviceFlags; change: rt.DeviceFlags } {
+  return up === undefined ? { flags: {}, change: {} } : { flags: up ? { up: true } : {}, change: { up: true } };
+}
+
+function commonAttrs(spec: LinkAttrsSpec | VethPeerSpec, field: string): ifla.LinkAttrs {
+  const attrs: ifla.LinkAttrs = { ifname: spec.name };
+  if (spec.mtu !== undefined) attrs.mtu = spec.mtu;
+  if (spec.hardwareAddr !== undefined) attrs.address = parseMac(spec.hardwareAddr, `${field}.hardwareAddr`);
+  if (spec.group !== undefined) attrs.group = spec.group;
+  if (spec.netnsFd !== undefined) attrs.netNsFd = spec.netnsFd;
+  if ('txQueueLen' in spec && spec.txQueueLen !== undefined) attrs.txqlen = spec.txQueueLen;
+  return attrs;
+}
+
+function kindData(spec: LinkSpec, vtepIndex: number | undefined): Buffer | undefined {
+  switch (spec.kind) {
+    case 'veth': {
+      const peer = spec.peer;
+      checkInterfaceName(peer.name, 'peer.name');
+      const peerMessage = linkMessage({ index: peer.index ?? 0 }, commonAttrs(peer, 'peer'));
+      return attr(c.VETH_INFO_PEER, peerMessage);
+    }
+    case 'bridge': {
+      const parts: Buffer[] = [];
+      if (spec.forwardDelay !== undefined) parts.push(attr(c.IFLA_BR_FORWARD_DELAY, u32(spec.forwardDelay)));
+      if (spec.ageingTime !== undefined) parts.push(attr(c.IFLA_BR_AGEING_TIME, u32(spec.ageingTime)));
+      if (spec.stp !== undefined) parts.push(attr(c.IFLA_BR_STP_STATE, u32(spec.stp ? 1 : 0)));
+      if (spec.vlanFiltering !== undefined) parts.push(attr(c.IFLA_BR_VLAN_FILTERING, u8(spec.vlanFiltering ? 1 : 0)));
+      if (spec.mcastSnooping !== undefined) parts.push(attr(c.IFLA_BR_MCAST_SNOOPING, u8(spec.mcastSnooping ? 1 : 0)));
+      return parts.length ? Buffer.concat(parts) : undefined;
+    }
+    case 'macvlan':
+      return attr(c.IFLA_MACVLAN_MODE, u32(c.MACVLAN_MODES[spec.mode ?? 'bridge']));
+    case 'vxlan': {
+      if (!Number.isInteger(spec.vni) || spec.vni < 0 || spec.vni > 0xffffff) {
+        throw new ValidationError('vni', `${spec.vni} is outside 0-16777215`);
+      }
+      const parts: Buffer[] = [attr(c.IFLA_VXLAN_ID, u32(spec.vni)), attr(c.IFLA_VXLAN_PORT, u16be(spec.port ?? 4789))];
+      if (spec.local !== undefined) {
+        const local = parseIp(spec.local, 'local');
+        parts.push(attr(local.family === AF_INET ? c.IFLA_VXLAN_LOCAL : c.IFLA_VXLAN_LOCAL6, local.bytes));
+      }
+      if (spec.remote !== undefined) {
+        const remote = parseIp(spec.remote, 'remote');
+        parts.push(attr(remote.family === AF_INET ? c.IFLA_VXLAN_GROUP : c.IFLA_VXLAN_GROUP6, remote.bytes));
+      }
+      if (vtepIndex !== undefined) parts.push(attr(c.IFLA_VXLAN_LINK, u32(vtepIndex)));
+      if (spec.learning !== undefined) parts.push(attr(c.IFLA_VXLAN_LEARNING, u8(spec.learning ? 1 : 0)));
+      if (spec.proxy !== undefined) parts.push(attr(c.IFLA_VXLAN_PROXY, u8(spec.proxy ? 1 : 0)));
+      if (spec.l2miss !== undefined) parts.push(attr(c.IFLA_VXLAN_L2MISS, u8(spec.l2miss ? 1 : 0)));
+      if (spec.l3miss !== undefined) parts.push(attr(c.IFLA_VXLAN_L3MISS, u8(spec.l3miss ? 1 : 0)));
+      if (spec.ttl !== undefined) parts.push(attr(c.IFLA_VXLAN_TTL, u8(spec.ttl)));
+      return Buffer.concat(parts);
+    }
+  }
+}
+
+/**
+ * Create a link (veth pair, bridge, macvlan, vxlan) in one request, already enslaved, up and with its
+ * MAC when asked; a veth peer can be created directly inside another namespace. Resolves with the new
+ * link's index when the kernel echoes it: when the link and its peer stay in the handle's namespace.
+ * Equivalent to: `ip link add <name> [address MAC] [mtu N] [master BR] type <kind> ...` + `ip link set <name> up`
+ */
+export async function linkAdd(handle: Handle, spec: LinkSpec): Promise<number | undefined> {
+  checkInterfaceName(spec.name, 'name');
+  if (!['veth', 'bridge', 'macvlan', 'vxlan'].includes((spec as { kind: string }).kind)) {
+    throw new ValidationError('kind', `unknown link kind ${JSON.stringify((spec as { kind: string }).kind)} (veth, bridge, macvlan, vxlan)`);
+  }
+  const [masterIndex, parentIndex, vtepIndex] = await Promise.all([
+    spec.master === undefined ? undefined : resolveIndex(handle, spec.master),
+    spec.kind === 'macvlan' ? resolveIndex(handle, spec.parent) : undefined,
+    spec.kind === 'vxlan' && spec.vtepDev !== undefined ? resolveIndex(handle, spec.vtepDev) : undefined,
+  ]);
+  if (spec.alias !== undefined && spec.netnsFd !== undefined) {
+    throw new ValidationError('alias', 'an alias can only be set on a link created in the handle\'s own namespace');
+  }
+  const attrs = commonAttrs(spec, 'link');
+  if (masterIndex !== undefined) attrs.master = masterIndex;
+  if (parentIndex !== undefined) attrs.link = u32(parentIndex);
+  const data = kindData(spec, vtepIndex);
+  const info = Buffer.concat([attr(c.IFLA_INFO_KIND, cstring(spec.kind)), ...(data ? [attr(c.IFLA_INFO_DATA, data)] : [])]);
+  const payload = linkMessage({ index: spec.index ?? 0, ...flagBits(spec.up) }, attrs, [attr(c.IFLA_LINKINFO, info)]);
+  // Echoes of a device made in another namespace are sent there and fail the request with ENOTCONN
+  // after the device exists (seen with a veth peer set up in its namespace), so only ask when all stays here.
+  const staysHere = spec.netnsFd === undefined && !(spec.kind === 'veth' && spec.peer.netnsFd !== undefined);
+  const echo = staysHere ? c.NLM_F_ECHO : 0;
+  const creating = handle.socket.request(c.RTM_NEWLINK, payload, {
+    op: `add ${spec.kind} link ${spec.name}${spec.kind === 'veth' ? ` (peer ${spec.peer.name})` : ''} in ${handle.describe()}`,
+    flags: c.NLM_F_CREATE | c.NLM_F_EXCL | echo,
+  });
+  // The kernel ignores IFLA_IFALIAS when it creates a link, so the alias follows in the same batch.
+  const aliasing = spec.alias === undefined ? undefined : linkSetAlias(handle, spec.name, spec.alias);
+  aliasing?.catch(() => undefined);
+  const replies = await creating;
+  await aliasing;
+  const created = replies.find((reply) => reply.type === c.RTM_NEWLINK);
+  return created ? parseLink(created.payload).index : undefined;
+}
+
+/**
+ * Delete a link (both ends of a veth pair go together).
+ * Equivalent to: `ip link del <name>`
+ */
+export async function linkDel(handle: Handle, ref: LinkRef): Promise<void> {
+  const { data, attrs } = select(ref);
+  await handle.socket.request(c.RTM_DELLINK, linkMessage(data, attrs), { op: `delete link ${describe(ref)} in ${handle.describe()}` });
+}
+
+/**
+ * Delete every link of a device group in one request: the kernel unregisters them as one batch and
+ * waits for RCU once instead of once per link.
+ * Equivalent to: `ip link del group <group>`
+ */
+export async function linkDelGroup(handle: Handle, group: number): Promise<void> {
+  if (!Number.isInteger(group) || group <= 0) throw new ValidationError('group', `${group} is not a device group (1-4294967295; 0 is the default group)`);
+  await handle.socket.request(c.RTM_DELLINK, linkMessage({ index: 0 }, { group }), { op: `delete link group ${group} in ${handle.describe()}` });
+}
+
+/**
+ * Find a link by name.
+ * Equivalent to: `ip link show <name>`
+ */
+export async function linkByName(handle: Handle, name: string): Promise<Link> {
+  checkInterfaceName(name, 'name');
+  return getLink(handle, name);
+}
+
+/**
+ * Find a link by index.
+ * Equivalent to: `ip link show index <index>`
+ */
+export async function linkByIndex(handle: Handle, index: number): Promise<Link> {
+  return getLink(handle, index);
+}
+
+async function getLink(handle: Handle, ref: LinkRef): Promise<Link> {
+  const { data, attrs } = select(ref, {}, { extMask: u32(c.RTEXT_FILTER_SKIP_STATS) });
+  const replies = await handle.socket.request(c.RTM_GETLINK, linkMessage(data, attrs), {
+    op: `find link ${describe(ref)} in ${handle.describe()}`,
+  });
+  const reply = replies.find((r) => r.type === c.RTM_NEWLINK);
+  if (!reply) throw new NetlinkError(`find link ${describe(ref)} in ${handle.describe()}`, 19 /* ENODEV */);
+  return parseLink(reply.payload);
+}
+
+/** Filters for linkList. */
+export interface LinkFilter {
+  kind?: string;
+  masterIndex?: number;
+  group?: number;
+}
+
+/**
+ * List the links of the handle's namespace.
+ * Equivalent to: `ip link show [type KIND] [master BR] [group G]`
+ */
+export async function linkList(handle: Handle, filter: LinkFilter = {}): Promise<Link[]> {
+  const attrs: ifla.LinkAttrs = { extMask: u32(c.RTEXT_FILTER_SKIP_STATS) };
+  if (filter.masterIndex !== undefined) attrs.master = filter.masterIndex;
+  const replies = await handle.socket.dump(c.RTM_GETLINK, linkMessage({}, attrs), { op: `list links in ${handle.describe()}` });
+  return replies
+    .filter((r) => r.type === c.RTM_NEWLINK)
+    .map((r) => parseLink(r.payload))
+    .filter(
+      (link) =>
+        (filter.kind === undefined || link.kind === filter.kind) &&
+        (filter.masterIndex === undefined || link.masterIndex === filter.masterIndex) &&
+        (filter.group === undefined || link.group === filter.group),
+    );
+}
+
+async function setLink(handle: Handle, ref: LinkRef, op: string, data: rt.Link, attrs: ifla.LinkAttrs): Promise<void> {
+  const selected = select(ref, data, attrs);
+  await handle.socket.request(c.RTM_SETLINK, linkMessage(selected.data, selected.attrs), { op: `${op} ${describe(ref)} in ${handle.describe()}` });
+}
+
+/**
+ * Set a link up.
+ * Equivalent to: `ip link set <name> up`
+ */
+export function linkSetUp(handle: Handle, ref: LinkRef): Promise<void> {
+  return setLink(handle, ref, 'set up link', flagBits(true), {});
+}
+
+/**
+ * Set a link down.
+ * Equivalent to: `ip link set <name> down`
+ */
+export function linkSetDown(handle: Handle, ref: LinkRef): Promise<void> {
+  return setLink(handle, ref, 'set down link', flagBits(false), {});
+}
+
+/**
+ * Enslave a link to a bridge (or other master).
+ * Equivalent to: `ip link set <name> master <bridge>`
+ */
+export async function linkSetMaster(handle: Handle, ref: LinkRef, master: LinkRef): Promise<void> {
+  const masterIndex = await resolveIndex(handle, master);
+  return setLink(handle, ref, `set master ${describe(master)} of link`, {}, { master: masterIndex });
+}
+
+/**
+ * Release a link from its master.
+ * Equivalent to: `ip link set <name> nomaster`
+ */
+export function linkSetNoMaster(handle: Handle, ref: LinkRef): Promise<void> {
+  return setLink(handle, ref, 'set nomaster of link', {}, { master: 0 });
+}
+
+/**
+ * Move a link into another namespace (fd of a namespace file), optionally renaming it on the way
+ * in one request, so a temporary name never clashes in the target.
+ * Equivalent to: `ip link set <name> netns <ns> [name <newName>]`
+ */
+export async function linkSetNsFd(handle: Handle, ref: LinkRef, netnsFd: number, newName?: string): Promise<void> {
+  if (newName === undefined) return setLink(handle, ref, 'move to another namespace link', {}, { netNsFd: netnsFd });
+  checkInterfaceName(newName, 'newName');
+  const index = await resolveIndex(handle, ref);
+  return setLink(handle, index, `move to another namespace as ${newName} link`, {}, { netNsFd: netnsFd, ifname: newName });
+}
+
+/**
+ * Rename a link (it must be down unless the kernel allows live renames).
+ * Equivalent to: `ip link set <name> name <newName>`
+ */
+export async function linkSetName(handle: Handle, ref: LinkRef, newName: string): Promise<void> {
+  checkInterfaceName(newName, 'newName');
+  const index = await resolveIndex(handle, ref);
+  return setLink(handle, index, `rename to ${newName} link`, {}, { ifname: newName });
+}
+
+/**
+ * Set a link's MTU.
+ * Equivalent to: `ip link set <name> mtu <mtu>`
+ */
+export function linkSetMtu(handle: Handle, ref: LinkRef, mtu: number): Promise<void> {
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) return Promise.reject(new ValidationError('mtu', `${mtu} is outside 68-65535`));
+  return setLink(handle, ref, `set mtu ${mtu} of link`, {}, { mtu });
+}
+
+/**
+ * Set a link's MAC address.
+ * Equivalent to: `ip link set <name> address <mac>`
+ */
+export function linkSetHardwareAddr(handle: Handle, ref: LinkRef, mac: string): Promise<void> {
+  return setLink(handle, ref, `set address ${mac} of link`, {}, { address: parseMac(mac) });
+}
+
+/**
+ * Set a link's alias (Switchyard records ownership there).
+ * Equivalent to: `ip link set <name> alias <text>`
+ */
+export function linkSetAlias(handle: Handle, ref: LinkRef, alias: string): Promise<void> {
+  return setLink(handle, ref, 'set alias of link', {}, { ifalias: alias });
+}
+
+/**
+ * Put a link in a device group.
+ * Equivalent to: `ip link set <name> group <group>`
+ */
+export function linkSetGroup(handle: Handle, ref: LinkRef, group: number): Promise<void> {
+  return setLink(handle, ref, `set group ${group} of link`, {}, { group });
+}

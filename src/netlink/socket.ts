@@ -1,0 +1,227 @@
+/**
+ * The netlink transport: requests carry sequence numbers, many can be outstanding, and replies come
+ * back through the event loop. Requests made while a batch is with the kernel are queued and sent
+ * together as the next batch (one datagram, one thread hop), so callers that issue work in parallel
+ * get pipelining for free while each request keeps its own result.
+ */
+import { closeSync } from 'node:fs';
+import { native } from '../../native/index.js';
+import { KernelError, NetlinkError, fromNative } from './errors.js';
+import {
+  NLMSGERR_ATTR_MSG,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLM_F_ACK,
+  NLM_F_ACK_TLVS,
+  NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
+  NLM_F_REQUEST,
+} from './constants.js';
+
+const HEADER = 16;
+const MAX_BATCH_MESSAGES = 256;
+const MAX_BATCH_BYTES = 256 * 1024;
+const DUMP_RETRIES = 5;
+
+/** One reply message: its type and payload (after the netlink header). */
+export interface Reply {
+  type: number;
+  flags: number;
+  payload: Buffer;
+}
+
+interface Pending {
+  seq: number;
+  message: Buffer;
+  dump: boolean;
+  op: string;
+  replies: Reply[];
+  interrupted: boolean;
+  settled: boolean;
+  resolve(replies: Reply[]): void;
+  reject(error: Error): void;
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  /** What is being done, for errors: "add link syv1". */
+  op: string;
+  /** Extra NLM_F_* flags (REQUEST and ACK are always set; DUMP for dumps). */
+  flags?: number;
+  timeoutMs?: number;
+}
+
+/** A NETLINK_ROUTE socket owned by Switchyard's native binding. */
+export class NetlinkSocket {
+  readonly fd: number;
+  private seq: number;
+  private queue: Pending[] = [];
+  private inFlight = false;
+  private closed = false;
+  private closeWhenIdle = false;
+  private flushScheduled = false;
+  /** Requests sent and batches used, for benchmarks and tests. */
+  readonly stats = { requests: 0, batches: 0 };
+
+  constructor(fd: number) {
+    this.fd = fd;
+    // Start each socket at a different point so a stray reply can never match another socket's.
+    this.seq = (Math.random() * 0x3fffffff) >>> 0;
+  }
+
+  /** Send one request and resolve with its reply messages once the kernel acked it. */
+  request(type: number, payload: Buffer, options: RequestOptions): Promise<Reply[]> {
+    return this.enqueue(type, payload, options, false);
+  }
+
+  /** Dump a table (links, addresses, routes, neighbours); retried when the kernel reports it changed mid-dump. */
+  async dump(type: number, payload: Buffer, options: RequestOptions): Promise<Reply[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.enqueue(type, payload, options, true);
+      } catch (error) {
+        if (!(error instanceof KernelError) || error.code !== 'EINTR' || attempt >= DUMP_RETRIES) throw error;
+      }
+    }
+  }
+
+  /** Close the socket once the requests already made are answered. */
+  close(): void {
+    if (this.closed || this.closeWhenIdle) return;
+    this.closeWhenIdle = true;
+    if (!this.inFlight && this.queue.length === 0) this.closeNow();
+  }
+
+  get isClosed(): boolean {
+    return this.closed || this.closeWhenIdle;
+  }
+
+  private closeNow(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeFd(this.fd);
+  }
+
+  private enqueue(type: number, payload: Buffer, options: RequestOptions, dump: boolean): Promise<Reply[]> {
+    if (this.closed || this.closeWhenIdle) return Promise.reject(new Error(`${options.op}: netlink socket is closed`));
+    this.seq = (this.seq + 1) >>> 0;
+    if (this.seq === 0) this.seq = 1;
+    const seq = this.seq;
+    const flags = NLM_F_REQUEST | (dump ? NLM_F_DUMP : NLM_F_ACK) | (options.flags ?? 0);
+    const message = Buffer.alloc(HEADER + payload.length);
+    message.writeUInt32LE(message.length, 0);
+    message.writeUInt16LE(type, 4);
+    message.writeUInt16LE(flags, 6);
+    message.writeUInt32LE(seq, 8);
+    message.writeUInt32LE(0, 12);
+    payload.copy(message, HEADER);
+    this.stats.requests++;
+    return new Promise<Reply[]>((resolve, reject) => {
+      this.queue.push({ seq, message, dump, op: options.op, replies: [], interrupted: false, settled: false, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.inFlight || this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private takeBatch(): Pending[] {
+    const first = this.queue[0];
+    if (!first) return [];
+    // A dump goes alone: its parts arrive as the reader drains them, and the kernel runs one dump at a time.
+    if (first.dump) return this.queue.splice(0, 1);
+    let count = 0;
+    let bytes = 0;
+    while (count < this.queue.length && count < MAX_BATCH_MESSAGES) {
+      const next = this.queue[count]!;
+      if (next.dump || bytes + next.message.length > MAX_BATCH_BYTES) break;
+      // Sequence numbers of one batch must be consecutive: the native side counts finals in a range.
+      if (count > 0 && next.seq !== ((this.queue[count - 1]!.seq + 1) >>> 0)) break;
+      bytes += next.message.length;
+      count++;
+    }
+    return this.queue.splice(0, Math.max(count, 1));
+  }
+
+  private async flush(): Promise<void> {
+    if (this.inFlight || this.closed) return;
+    const batch = this.takeBatch();
+    if (batch.length === 0) {
+      if (this.closeWhenIdle) this.closeNow();
+      return;
+    }
+    this.inFlight = true;
+    this.stats.batches++;
+    const request = batch.length === 1 ? batch[0]!.message : Buffer.concat(batch.map((p) => p.message));
+    const timeout = 30_000;
+    try {
+      const data = await native().nlTransact(this.fd, request, batch[0]!.seq, batch.length, timeout);
+      this.dispatch(batch, data);
+    } catch (error) {
+      for (const pending of batch) if (!pending.settled) pending.reject(fromNative(pending.op, error));
+    } finally {
+      this.inFlight = false;
+      for (const pending of batch) {
+        if (!pending.settled) pending.reject(new Error(`${pending.op}: no reply from the kernel`));
+      }
+      if (this.queue.length > 0) void this.flush();
+      else if (this.closeWhenIdle) this.closeNow();
+    }
+  }
+
+  private dispatch(batch: Pending[], data: Buffer): void {
+    const bySeq = new Map(batch.map((pending) => [pending.seq, pending]));
+    for (let offset = 0; offset + HEADER <= data.length; ) {
+      const length = data.readUInt32LE(offset);
+      if (length < HEADER || offset + length > data.length) break;
+      const type = data.readUInt16LE(offset + 4);
+      const flags = data.readUInt16LE(offset + 6);
+      const seq = data.readUInt32LE(offset + 8);
+      const payload = data.subarray(offset + HEADER, offset + length);
+      offset += (length + 3) & ~3;
+      const pending = bySeq.get(seq);
+      if (!pending || pending.settled) continue;
+      if (flags & NLM_F_DUMP_INTR) pending.interrupted = true;
+      if (type === NLMSG_ERROR || type === NLMSG_DONE) {
+        const errno = payload.length >= 4 ? -payload.readInt32LE(0) : 0;
+        pending.settled = true;
+        if (errno !== 0) pending.reject(new NetlinkError(pending.op, errno, type === NLMSG_ERROR ? extAckMessage(payload, flags) : undefined));
+        else if (pending.interrupted) pending.reject(new NetlinkError(pending.op, 4 /* EINTR: dump changed */));
+        else pending.resolve(pending.replies);
+        continue;
+      }
+      pending.replies.push({ type, flags, payload });
+    }
+  }
+}
+
+/** The kernel's text from an extended ack (NLMSGERR_ATTR_MSG), if any. */
+function extAckMessage(payload: Buffer, flags: number): string | undefined {
+  if (!(flags & NLM_F_ACK_TLVS)) return undefined;
+  // struct nlmsgerr: int error + the request's header (capped acks: header only).
+  const requestLength = 4 + HEADER;
+  for (let offset = requestLength; offset + 4 <= payload.length; ) {
+    const length = payload.readUInt16LE(offset);
+    const type = payload.readUInt16LE(offset + 2) & 0x3fff;
+    if (length < 4) break;
+    if (type === NLMSGERR_ATTR_MSG) return payload.subarray(offset + 4, offset + length).toString('utf8').replace(/\0+$/, '');
+    offset += (length + 3) & ~3;
+  }
+  return undefined;
+}
+
+
+/** Close a file descriptor the native side handed over. */
+export function closeFd(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed: nothing to release
+  }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Runs inside `unshare --net --mount --propagation private` (test/run.mjs, test/bench/run.mjs):
+// gives the throwaway namespaces a private /run (so /run/netns and exec roots vanish with them),
+// brings loopback up, runs the given command, then fails if anything of Switchyard's is left in
+// this namespace: links other than loopback, published namespaces, nsfs mounts, exec-root files.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+
+function must(command, args) {
+  const result = spawnSync(command, args, { stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`throwaway: ${command} ${args.join(' ')} failed`);
+    process.exit(1);
+  }
+}
+
+must('mount', ['-t', 'tmpfs', '-o', 'mode=755', 'switchyard-test-run', '/run']);
+must('ip', ['link', 'set', 'lo', 'up']);
+process.env.SWITCHYARD_THROWAWAY = '1';
+
+const [command, ...args] = process.argv.slice(2);
+const result = spawnSync(command, args, { stdio: 'inherit', env: process.env });
+let status = result.status ?? 1;
+
+const leftovers = [];
+const links = JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout || '[]');
+for (const link of links) if (link.ifname !== 'lo') leftovers.push(`link ${link.ifname}`);
+if (existsSync('/run/netns')) for (const entry of readdirSync('/run/netns')) leftovers.push(`/run/netns/${entry}`);
+for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+  const fields = line.split(' ');
+  const separator = fields.indexOf('-');
+  if (separator > 0 && fields[separator + 1] === 'nsfs') leftovers.push(`nsfs mount ${fields[4]}`);
+}
+const testRoot = '/run/switchyard-test';
+if (existsSync(testRoot)) {
+  for (const entry of readdirSync(testRoot)) {
+    const netns = `${testRoot}/${entry}/netns`;
+    if (existsSync(netns)) for (const file of readdirSync(netns)) leftovers.push(`sandbox file ${netns}/${file}`);
+  }
+}
+if (leftovers.length > 0) {
+  console.error(`throwaway: left behind in the test namespace:\n  ${leftovers.join('\n  ')}`);
+  console.log('  1 test failed');
+  status = status || 1;
+}
+process.exit(status);
