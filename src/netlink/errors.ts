@@ -1,9 +1,14 @@
 /** Errors from the kernel layer: every one says what was being done, to what, and the errno. */
 import os from 'node:os';
 
-const errnoNames = new Map<number, string>(
-  Object.entries(os.constants.errno).map(([name, value]) => [value, name]),
-);
+const errnoNames = new Map<number, string>([
+  ...Object.entries(os.constants.errno).map(([name, value]) => [value, name] as [number, string]),
+  // Linux errnos Node's table lacks, and the kernel's names where Node lists an alias last
+  // (EWOULDBLOCK for 11, ENOTSUP for 95): later entries win.
+  [54, 'EXFULL'],
+  [11, 'EAGAIN'],
+  [95, 'EOPNOTSUPP'],
+]);
 
 const descriptions: Record<string, string> = {
   EPERM: 'operation not permitted',
@@ -39,6 +44,7 @@ const descriptions: Record<string, string> = {
   ETIMEDOUT: 'timed out',
   EHOSTUNREACH: 'no route to host',
   ENOTSUP: 'operation not supported',
+  EXFULL: 'exchange full (a bridge takes at most 1023 ports)',
 };
 
 /** Symbolic name of an errno (17 → EEXIST). */

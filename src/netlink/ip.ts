@@ -60,6 +60,11 @@ export function formatIp(bytes: Uint8Array): string {
     }
     i = j;
   }
+  // An embedded IPv4 address is printed dotted, as glibc's inet_ntop (and so `ip`) does:
+  // `::ffff:1.2.3.4` (v4-mapped) and `::1.2.3.4` (v4-compatible).
+  if (bestStart === 0 && (bestLength === 6 || (bestLength === 5 && groups[5] === 0xffff))) {
+    return `::${bestLength === 5 ? 'ffff:' : ''}${Array.from(bytes.subarray(12)).join('.')}`;
+  }
   const hex = groups.map((g) => g.toString(16));
   if (bestStart < 0) return hex.join(':');
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
@@ -73,11 +78,11 @@ export interface Cidr extends IpBytes {
 
 /** Parse `ADDRESS/PREFIX` (a bare address means a host prefix). */
 export function parseCidr(text: string, field = 'address'): Cidr {
-  const [address = '', prefixText] = text.split('/');
+  const [address = '', prefixText, ...rest] = text.split('/');
   const ip = parseIp(address, field);
   const max = ip.family === AF_INET ? 32 : 128;
   const prefixLength = prefixText === undefined ? max : Number(prefixText);
-  if (!/^\d+$/.test(prefixText ?? String(max)) || prefixLength > max) {
+  if (rest.length > 0 || !/^\d+$/.test(prefixText ?? String(max)) || prefixLength > max) {
     throw new ValidationError(field, `${JSON.stringify(text)} has an invalid prefix length (0-${max})`);
   }
   return { ...ip, address, prefixLength };

@@ -85,15 +85,25 @@ export class NetlinkSocket {
     }
   }
 
-  /** Close the socket once the requests already made are answered. */
+  /**
+   * Close the socket once the requests already made are answered. Requests issued later in the
+   * same turn of the event loop (by async helpers that first await a lookup) still go out.
+   */
   close(): void {
     if (this.closed || this.closeWhenIdle) return;
     this.closeWhenIdle = true;
-    if (!this.inFlight && this.queue.length === 0) this.closeNow();
+    this.closeIfIdle();
   }
 
+  private closeIfIdle(): void {
+    setImmediate(() => {
+      if (!this.closed && !this.inFlight && !this.flushScheduled && this.queue.length === 0) this.closeNow();
+    });
+  }
+
+  /** True once the file descriptor is closed. */
   get isClosed(): boolean {
-    return this.closed || this.closeWhenIdle;
+    return this.closed;
   }
 
   private closeNow(): void {
@@ -103,7 +113,7 @@ export class NetlinkSocket {
   }
 
   private enqueue(type: number, payload: Buffer, options: RequestOptions, dump: boolean): Promise<Reply[]> {
-    if (this.closed || this.closeWhenIdle) return Promise.reject(new Error(`${options.op}: netlink socket is closed`));
+    if (this.closed) return Promise.reject(new Error(`${options.op}: netlink socket is closed`));
     this.seq = (this.seq + 1) >>> 0;
     if (this.seq === 0) this.seq = 1;
     const seq = this.seq;
@@ -153,7 +163,7 @@ export class NetlinkSocket {
     if (this.inFlight || this.closed) return;
     const batch = this.takeBatch();
     if (batch.length === 0) {
-      if (this.closeWhenIdle) this.closeNow();
+      if (this.closeWhenIdle) this.closeIfIdle();
       return;
     }
     this.inFlight = true;
@@ -171,7 +181,7 @@ export class NetlinkSocket {
         if (!pending.settled) pending.reject(new Error(`${pending.op}: no reply from the kernel`));
       }
       if (this.queue.length > 0) void this.flush();
-      else if (this.closeWhenIdle) this.closeNow();
+      else if (this.closeWhenIdle) this.closeIfIdle();
     }
   }
 

@@ -18,6 +18,8 @@ export interface SandboxRootOptions {
   execRoot: string;
   /** Directory where sandboxes are published by name for `ip netns` (default /run/netns; null: not published). */
   publishDir?: string | null;
+  /** Extra /proc/sys settings written inside every new sandbox on its creation thread ([path, value]). */
+  settings?: Array<[string, string]>;
 }
 
 /** One sandbox to create. */
@@ -50,18 +52,23 @@ const SANDBOX_SETTINGS: Array<[string, string]> = [
 ];
 
 const REMOVE_THREADS = 8;
+/** Coalesced creates: namespaces per native call, and native calls at once (one per core here). */
+const CREATE_BATCH_SIZE = 64;
+const CREATE_BATCHES_IN_FLIGHT = 2;
 
 /** The sandboxes of one exec root. */
 export class SandboxRoot {
   readonly execRoot: string;
   readonly netnsDir: string;
   readonly publishDir: string | null;
+  private readonly settings: Array<[string, string]>;
   private initialized = false;
 
   constructor(options: SandboxRootOptions) {
     this.execRoot = options.execRoot;
     this.netnsDir = path.join(options.execRoot, 'netns');
     this.publishDir = options.publishDir === undefined ? '/run/netns' : options.publishDir;
+    this.settings = [...SANDBOX_SETTINGS, ...(options.settings ?? [])];
   }
 
   /** Create the netns directory as a shared mount point of its own (idempotent). */
@@ -88,6 +95,56 @@ export class SandboxRoot {
    * Equivalent to: `ip netns add NAME` for each
    */
   async createMany(specs: SandboxSpec[]): Promise<Sandbox[]> {
+    const results = await this.createBatch(specs);
+    const failure = results.find((r): r is Error => r instanceof Error);
+    const made = results.filter((r): r is Sandbox => !(r instanceof Error));
+    if (failure) {
+      await this.deleteMany(made).catch(() => undefined);
+      throw failure;
+    }
+    return made;
+  }
+
+  /**
+   * Create one sandbox. Creates requested while others are being made are gathered into one native
+   * batch (a thread per batch, not per sandbox: a fresh thread per namespace costs about 1 ms more).
+   * Equivalent to: `ip netns add NAME`
+   */
+  create(spec: SandboxSpec): Promise<Sandbox> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ spec, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pending: Array<{ spec: SandboxSpec; resolve(sandbox: Sandbox): void; reject(error: Error): void }> = [];
+  private creating = 0;
+
+  private pump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      while (this.creating < CREATE_BATCHES_IN_FLIGHT && this.pending.length > 0) {
+        const batch = this.pending.splice(0, CREATE_BATCH_SIZE);
+        this.creating++;
+        this.createBatch(batch.map((item) => item.spec))
+          .then(
+            (results) => results.forEach((result, i) => (result instanceof Error ? batch[i]!.reject(result) : batch[i]!.resolve(result))),
+            (error: Error) => batch.forEach((item) => item.reject(error)),
+          )
+          .finally(() => {
+            this.creating--;
+            if (this.pending.length > 0) this.pump();
+          });
+      }
+    });
+  }
+
+  private pumpScheduled = false;
+
+  /** Create a batch; each item gets its sandbox or its own error, and a failed item leaves nothing. */
+  private async createBatch(specs: SandboxSpec[]): Promise<Array<Sandbox | Error>> {
     this.init();
     const prepared = specs.map((spec, i) => {
       checkSandboxName(spec.name, specs.length > 1 ? `sandboxes[${i}].name` : 'name');
@@ -100,23 +157,24 @@ export class SandboxRoot {
     for (const item of prepared) {
       if (names.has(item.spec.name)) throw new ValidationError('name', `sandbox name ${JSON.stringify(item.spec.name)} is given twice`);
       names.add(item.spec.name);
-      if (item.publishedPath && exists(item.publishedPath)) {
-        throw new KernelError(`create sandbox ${item.spec.name}: ${item.publishedPath} exists`, 17);
-      }
     }
-    const wantSocket = specs.some((spec) => spec.handle);
+    const results: Array<Sandbox | Error | undefined> = prepared.map((item) =>
+      item.publishedPath && exists(item.publishedPath) ? new KernelError(`create sandbox ${item.spec.name}: ${item.publishedPath} exists`, 17) : undefined,
+    );
+    const todo = prepared.filter((_, i) => results[i] === undefined);
+    const wantSocket = todo.some((item) => item.spec.handle);
     let rows;
     try {
-      rows = await native().nsCreate(prepared.map((p) => p.path), wantSocket, SANDBOX_SETTINGS);
+      rows = todo.length ? await native().nsCreate(todo.map((p) => p.path), wantSocket, this.settings) : [];
     } catch (error) {
       throw fromNative('create sandboxes', error);
     }
-    const made: Sandbox[] = [];
-    let failure: Error | undefined;
-    rows.forEach(([fd, errno, step], i) => {
-      const item = prepared[i]!;
+    const undo: Sandbox[] = [];
+    rows.forEach(([fd, errno, step], k) => {
+      const item = todo[k]!;
+      const at = prepared.indexOf(item);
       if (errno !== 0) {
-        failure ??= new KernelError(`create sandbox ${item.spec.name}: ${step ?? 'create'}`, errno);
+        results[at] = new KernelError(`create sandbox ${item.spec.name}: ${step ?? 'create'}`, errno);
         return;
       }
       const sandbox: Sandbox = { id: item.id, name: item.spec.name, path: item.path };
@@ -124,27 +182,19 @@ export class SandboxRoot {
         if (item.spec.handle) sandbox.handle = Handle.fromFd(fd, item.path);
         else Handle.fromFd(fd, item.path).close();
       }
-      made.push(sandbox);
+      results[at] = sandbox;
       if (item.publishedPath) {
         try {
           symlinkSync(item.path, item.publishedPath);
           sandbox.publishedPath = item.publishedPath;
         } catch (error) {
-          failure ??= new KernelError(`publish sandbox ${item.spec.name} as ${item.publishedPath}`, errnoOf(error));
+          results[at] = new KernelError(`publish sandbox ${item.spec.name} as ${item.publishedPath}`, errnoOf(error));
+          undo.push(sandbox);
         }
       }
     });
-    if (failure) {
-      await this.deleteMany(made).catch(() => undefined);
-      throw failure;
-    }
-    return made;
-  }
-
-  /** Create one sandbox. Equivalent to: `ip netns add NAME` */
-  async create(spec: SandboxSpec): Promise<Sandbox> {
-    const [sandbox] = await this.createMany([spec]);
-    return sandbox!;
+    if (undo.length) await this.deleteMany(undo.map((s) => ({ ...s, publishedPath: undefined }))).catch(() => undefined);
+    return results as Array<Sandbox | Error>;
   }
 
   /**
