@@ -23,6 +23,8 @@ export interface NativeAddon {
   writeFileIn(nsPath: string | null, file: string, data: string): Promise<void>;
   /** Send `count` netlink requests in one datagram and read until each has its final reply. */
   nlTransact(fd: number, request: Buffer, firstSeq: number, count: number, timeoutMs: number): Promise<Buffer>;
+  /** Several sockets' batches in one worker job (one thread hop): a Buffer of replies, or the errno, per batch. */
+  nlTransactMany(batches: Array<[fd: number, request: Buffer, firstSeq: number, count: number]>, timeoutMs: number): Promise<Array<Buffer | number>>;
   /** ICMP echo on a raw socket until the first reply: microseconds, or null on timeout. */
   icmpEcho(fd: number, family: number, dst: Buffer, ident: number, timeoutMs: number, intervalMs: number): Promise<number | null>;
   /** Make dir a shared mount point of its own (bind-mounting it onto itself first if needed). */

@@ -16,7 +16,18 @@
     }                                                                 \
   } while (0)
 
-typedef enum { JOB_NS_CREATE, JOB_NS_REMOVE, JOB_SOCKET_IN, JOB_WRITE_IN, JOB_NL, JOB_ICMP } job_kind;
+typedef enum { JOB_NS_CREATE, JOB_NS_REMOVE, JOB_SOCKET_IN, JOB_WRITE_IN, JOB_NL, JOB_NL_MANY, JOB_ICMP } job_kind;
+
+/* One socket's batch in a nlTransactMany call. */
+typedef struct {
+  int fd;
+  const uint8_t *bytes;
+  size_t len;
+  uint32_t first_seq, count;
+  int result;
+  uint8_t *out;
+  size_t out_len;
+} nl_item;
 
 typedef struct {
   job_kind kind;
@@ -46,6 +57,9 @@ typedef struct {
   const char *step;
   uint8_t *out;
   size_t out_len;
+  nl_item *nl_items;
+  size_t nl_count;
+  napi_ref *nl_keep;
 } job;
 
 static char *get_string(napi_env env, napi_value value) {
@@ -89,6 +103,12 @@ static void free_job(napi_env env, job *j) {
   free(j->settings);
   free(j->removes);
   free(j->out);
+  for (size_t i = 0; i < j->nl_count; i++) {
+    free(j->nl_items[i].out);
+    if (j->nl_keep && j->nl_keep[i]) napi_delete_reference(env, j->nl_keep[i]);
+  }
+  free(j->nl_items);
+  free(j->nl_keep);
   if (j->keep) napi_delete_reference(env, j->keep);
   napi_delete_async_work(env, j->work);
   free(j);
@@ -112,6 +132,12 @@ static void execute(napi_env env, void *data) {
     case JOB_NL:
       j->result = nl_transact(j->a, j->bytes, j->bytes_len, j->u1, j->u2, j->b, &j->out, &j->out_len);
       if (j->result < 0) j->step = "netlink transaction";
+      break;
+    case JOB_NL_MANY:
+      for (size_t i = 0; i < j->nl_count; i++) {
+        nl_item *it = &j->nl_items[i];
+        it->result = nl_transact(it->fd, it->bytes, it->len, it->first_seq, it->count, j->b, &it->out, &it->out_len);
+      }
       break;
     case JOB_ICMP:
       j->result64 = icmp_echo(j->a, j->b, j->addr, (uint16_t)j->c, j->d, (int)j->u1);
@@ -181,6 +207,20 @@ static void complete(napi_env env, napi_status status, void *data) {
         napi_create_buffer_copy(env, j->out_len, j->out, &copy, &value);
       }
       break;
+    case JOB_NL_MANY: {
+      napi_create_array_with_length(env, j->nl_count, &value);
+      for (size_t i = 0; i < j->nl_count; i++) {
+        napi_value element;
+        if (j->nl_items[i].result < 0) {
+          napi_create_int32(env, -j->nl_items[i].result, &element);
+        } else {
+          void *copy;
+          napi_create_buffer_copy(env, j->nl_items[i].out_len, j->nl_items[i].out, &copy, &element);
+        }
+        napi_set_element(env, value, (uint32_t)i, element);
+      }
+      break;
+    }
     case JOB_ICMP:
       if (j->result64 == -ETIMEDOUT) {
         napi_get_null(env, &value);
@@ -346,6 +386,47 @@ static napi_value nl_transact_js(napi_env env, napi_callback_info info) {
   return queue(env, j, "switchyard.nlTransact");
 }
 
+/* nlTransactMany(batches: [fd, request: Buffer, firstSeq, count][], timeoutMs): Promise<(Buffer | errno)[]>
+ * Several sockets' batches in one worker job: one thread hop for many sandboxes. */
+static napi_value nl_transact_many_js(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  job *j = new_job(JOB_NL_MANY);
+  uint32_t count;
+  if (napi_get_array_length(env, argv[0], &count) != napi_ok || !get_int(env, argv[1], &j->b)) {
+    free_job(env, j);
+    napi_throw_type_error(env, NULL, "nlTransactMany: (batches, timeoutMs)");
+    return NULL;
+  }
+  j->nl_items = calloc(count ? count : 1, sizeof(nl_item));
+  j->nl_keep = calloc(count ? count : 1, sizeof(napi_ref));
+  j->nl_count = count;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value row, fd, buf, seq, n;
+    void *bytes;
+    size_t len;
+    int first_seq, number;
+    napi_get_element(env, argv[0], i, &row);
+    napi_get_element(env, row, 0, &fd);
+    napi_get_element(env, row, 1, &buf);
+    napi_get_element(env, row, 2, &seq);
+    napi_get_element(env, row, 3, &n);
+    if (!get_int(env, fd, &j->nl_items[i].fd) || napi_get_buffer_info(env, buf, &bytes, &len) != napi_ok ||
+        !get_int(env, seq, &first_seq) || !get_int(env, n, &number)) {
+      free_job(env, j);
+      napi_throw_type_error(env, NULL, "nlTransactMany: each batch is [fd, request, firstSeq, count]");
+      return NULL;
+    }
+    j->nl_items[i].bytes = bytes;
+    j->nl_items[i].len = len;
+    j->nl_items[i].first_seq = (uint32_t)first_seq;
+    j->nl_items[i].count = (uint32_t)number;
+    napi_create_reference(env, buf, 1, &j->nl_keep[i]);
+  }
+  return queue(env, j, "switchyard.nlTransactMany");
+}
+
 /* icmpEcho(fd, family, dst: Buffer, ident, timeoutMs, intervalMs): Promise<microseconds | null> */
 static napi_value icmp_echo_js(napi_env env, napi_callback_info info) {
   size_t argc = 6;
@@ -391,6 +472,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"socketIn", NULL, socket_in_js, NULL, NULL, NULL, napi_default, NULL},
       {"writeFileIn", NULL, write_in_js, NULL, NULL, NULL, napi_default, NULL},
       {"nlTransact", NULL, nl_transact_js, NULL, NULL, NULL, napi_default, NULL},
+      {"nlTransactMany", NULL, nl_transact_many_js, NULL, NULL, NULL, napi_default, NULL},
       {"icmpEcho", NULL, icmp_echo_js, NULL, NULL, NULL, napi_default, NULL},
       {"makeSharedMountpoint", NULL, make_shared_js, NULL, NULL, NULL, napi_default, NULL},
   };

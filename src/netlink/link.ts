@@ -25,7 +25,7 @@ export interface LinkAttrsSpec {
   txQueueLen?: number;
   /** Create the link directly in this namespace (fd of a namespace file). */
   netnsFd?: number;
-  /** Ask for this ifindex (fails with EBUSY if taken). */
+  /** Ask for this ifindex (fails with EEXIST if taken). */
   index?: number;
 }
 
@@ -38,6 +38,7 @@ export interface VethPeerSpec {
   mtu?: number;
   // No `up`: the kernel opens the peer before it is paired (veth_open then fails with ENOTCONN),
   // so the peer is set up from inside its namespace, where its other settings go anyway.
+  /** Ask for this ifindex; the kernel honours it only when the link's own `index` is given too (veth_newlink). */
   index?: number;
   group?: number;
 }
@@ -245,6 +246,9 @@ export async function linkAdd(handle: Handle, spec: LinkSpec): Promise<number | 
     spec.kind === 'macvlan' ? resolveIndex(handle, spec.parent) : undefined,
     spec.kind === 'vxlan' && spec.vtepDev !== undefined ? resolveIndex(handle, spec.vtepDev) : undefined,
   ]);
+  if (spec.kind === 'veth' && spec.peer.index !== undefined && spec.index === undefined) {
+    throw new ValidationError('peer.index', 'the kernel honours a peer index only when the link\'s own index is given too');
+  }
   if (spec.alias !== undefined && spec.netnsFd !== undefined) {
     throw new ValidationError('alias', 'an alias can only be set on a link created in the handle\'s own namespace');
   }
@@ -258,17 +262,16 @@ export async function linkAdd(handle: Handle, spec: LinkSpec): Promise<number | 
   // after the device exists (seen with a veth peer set up in its namespace), so only ask when all stays here.
   const staysHere = spec.netnsFd === undefined && !(spec.kind === 'veth' && spec.peer.netnsFd !== undefined);
   const echo = staysHere ? c.NLM_F_ECHO : 0;
-  const creating = handle.socket.request(c.RTM_NEWLINK, payload, {
+  const replies = await handle.socket.request(c.RTM_NEWLINK, payload, {
     op: `add ${spec.kind} link ${spec.name}${spec.kind === 'veth' ? ` (peer ${spec.peer.name})` : ''} in ${handle.describe()}`,
     flags: c.NLM_F_CREATE | c.NLM_F_EXCL | echo,
   });
-  // The kernel ignores IFLA_IFALIAS when it creates a link, so the alias follows in the same batch.
-  const aliasing = spec.alias === undefined ? undefined : linkSetAlias(handle, spec.name, spec.alias);
-  aliasing?.catch(() => undefined);
-  const replies = await creating;
-  await aliasing;
   const created = replies.find((reply) => reply.type === c.RTM_NEWLINK);
-  return created ? parseLink(created.payload).index : undefined;
+  const index = created ? parseLink(created.payload).index : undefined;
+  // The kernel ignores IFLA_IFALIAS when it creates a link, so the alias follows once the link exists:
+  // sent in the same batch, it would land on a same-named link that made the create fail (EEXIST).
+  if (spec.alias !== undefined) await linkSetAlias(handle, index ?? spec.name, spec.alias);
+  return index;
 }
 
 /**
@@ -416,7 +419,7 @@ export function linkSetMtu(handle: Handle, ref: LinkRef, mtu: number): Promise<v
  * Set a link's MAC address.
  * Equivalent to: `ip link set <name> address <mac>`
  */
-export function linkSetHardwareAddr(handle: Handle, ref: LinkRef, mac: string): Promise<void> {
+export async function linkSetHardwareAddr(handle: Handle, ref: LinkRef, mac: string): Promise<void> {
   return setLink(handle, ref, `set address ${mac} of link`, {}, { address: parseMac(mac) });
 }
 

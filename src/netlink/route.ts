@@ -40,6 +40,8 @@ export interface Route {
   protocol: number;
 }
 
+/** In a delete: match a route of any scope, as `ip route del` asks (fib_table_delete). */
+const RT_SCOPE_NOWHERE = 255;
 const SCOPES = { universe: c.RT_SCOPE_UNIVERSE, link: c.RT_SCOPE_LINK, host: c.RT_SCOPE_HOST } as const;
 const TYPES = { unicast: c.RTN_UNICAST, blackhole: c.RTN_BLACKHOLE, unreachable: c.RTN_UNREACHABLE } as const;
 
@@ -65,7 +67,7 @@ async function encode(handle: Handle, spec: RouteSpec, forDelete = false): Promi
     dstLen: dstLength,
     table: table < 256 ? table : 0,
     protocol: forDelete ? 0 : (spec.protocol ?? c.RTPROT_BOOT),
-    scope: forDelete && !spec.scope ? c.RT_SCOPE_UNIVERSE : scope,
+    scope: forDelete && !spec.scope ? RT_SCOPE_NOWHERE : scope,
     type,
   } as rt.Route;
   const attrs: rt.RouteAttrs = {};

@@ -171,7 +171,7 @@ export class NetlinkSocket {
     const request = batch.length === 1 ? batch[0]!.message : Buffer.concat(batch.map((p) => p.message));
     const timeout = 30_000;
     try {
-      const data = await native().nlTransact(this.fd, request, batch[0]!.seq, batch.length, timeout);
+      const data = await transact(this.fd, request, batch[0]!.seq, batch.length, timeout);
       this.dispatch(batch, data);
     } catch (error) {
       for (const pending of batch) if (!pending.settled) pending.reject(fromNative(pending.op, error));
@@ -209,6 +209,57 @@ export class NetlinkSocket {
       pending.replies.push({ type, flags, payload });
     }
   }
+}
+
+/**
+ * Batches that sockets hand over in the same turn of the event loop go to the kernel in one worker
+ * job (one thread hop for many sandboxes' sockets), at most two jobs at a time (one per core here).
+ */
+interface Submission {
+  fd: number;
+  request: Buffer;
+  firstSeq: number;
+  count: number;
+  resolve(data: Buffer): void;
+  reject(error: unknown): void;
+}
+
+const MAX_SOCKETS_PER_JOB = 64;
+const MAX_JOBS_IN_FLIGHT = 2;
+const submissions: Submission[] = [];
+let submitScheduled = false;
+let jobsInFlight = 0;
+
+function transact(fd: number, request: Buffer, firstSeq: number, count: number, timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    submissions.push({ fd, request, firstSeq, count, resolve, reject });
+    scheduleSubmit(timeoutMs);
+  });
+}
+
+function scheduleSubmit(timeoutMs: number): void {
+  if (submitScheduled) return;
+  submitScheduled = true;
+  queueMicrotask(() => {
+    submitScheduled = false;
+    while (submissions.length > 0 && jobsInFlight < MAX_JOBS_IN_FLIGHT) {
+      const job = submissions.splice(0, MAX_SOCKETS_PER_JOB);
+      jobsInFlight++;
+      const done = job.length === 1
+        ? native().nlTransact(job[0]!.fd, job[0]!.request, job[0]!.firstSeq, job[0]!.count, timeoutMs).then(
+            (data) => job[0]!.resolve(data),
+            (error) => job[0]!.reject(error),
+          )
+        : native().nlTransactMany(job.map((s) => [s.fd, s.request, s.firstSeq, s.count]), timeoutMs).then(
+            (results) => results.forEach((result, i) => (typeof result === 'number' ? job[i]!.reject({ errno: result, step: 'netlink transaction' }) : job[i]!.resolve(result))),
+            (error) => job.forEach((s) => s.reject(error)),
+          );
+      void done.finally(() => {
+        jobsInFlight--;
+        if (submissions.length > 0) scheduleSubmit(timeoutMs);
+      });
+    }
+  });
 }
 
 /** The kernel's text from an extended ack (NLMSGERR_ATTR_MSG), if any. */

@@ -39,6 +39,10 @@ export function sandboxExec(sandbox: Pick<Sandbox, 'path' | 'name'>, argv: strin
       if (timer) clearTimeout(timer);
       resolve({ exitCode, signal, stdout, stderr });
     });
+    // A command that exits at once (or never reads) closes its stdin: EPIPE here is not an error.
+    child.stdin!.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(new Error(`exec ${argv[0]} in sandbox ${sandbox.name}: write input: ${error.message}`));
+    });
     child.stdin!.end(options.input ?? '');
   });
 }

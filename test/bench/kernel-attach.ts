@@ -50,7 +50,9 @@ async function attach(host: Handle, sandboxes: SandboxRoot, bridgeIndex: number,
   const sandbox = await sandboxes.create({ name: `syb${i}`, handle: true, publish: false });
   const fd = openSync(sandbox.path, 'r');
   try {
-    await linkAdd(host, { kind: 'veth', name: `sybv${i}`, master: bridgeIndex, up: true, peer: { name: 'eth0', netnsFd: fd, hardwareAddr: mac(i), index: 2 } });
+    // Both ifindexes explicit (the kernel honours the peer's only with the link's own): the host end
+    // gets one from a range nothing else uses in the benchmark's namespace, eth0 gets 2.
+    await linkAdd(host, { kind: 'veth', name: `sybv${i}`, index: 100_000 + i, master: bridgeIndex, up: true, peer: { name: 'eth0', netnsFd: fd, hardwareAddr: mac(i), index: 2 } });
   } finally {
     closeSync(fd);
   }

@@ -2,7 +2,7 @@ import test from 'ava';
 import { openSync, closeSync, writeFileSync, mkdirSync, rmSync, statfsSync, existsSync } from 'node:fs';
 import { scratch } from '../helpers/scratch.js';
 import { ipJson, ping } from '../helpers/ip.js';
-import { linkAdd, linkSetUp, addrAdd, routeAdd, linkList, ValidationError, KernelError } from '../../src/netlink/index.js';
+import { linkAdd, linkByName, linkSetUp, addrAdd, routeAdd, linkList, ValidationError, KernelError } from '../../src/netlink/index.js';
 import { sandboxExec, icmpEcho } from '../../src/netns/index.js';
 
 const NSFS_MAGIC = 0x6e736673;
@@ -44,11 +44,12 @@ test('two sandboxes on a bridge reach each other and the gateway', async (t) => 
   ]);
   for (const [i, sandbox] of [a!, b!].entries()) {
     const fd = openSync(sandbox.path, 'r');
-    await linkAdd(s.host, { kind: 'veth', name: s.name(`v${i}`), master: bridge!, up: true, peer: { name: 'eth0', netnsFd: fd, hardwareAddr: `02:42:0a:4d:00:0${i + 2}`, index: 2 } });
+    await linkAdd(s.host, { kind: 'veth', name: s.name(`v${i}`), master: bridge!, up: true, peer: { name: 'eth0', netnsFd: fd, hardwareAddr: `02:42:0a:4d:00:0${i + 2}` } });
     closeSync(fd);
     const h = sandbox.handle!;
+    const eth0 = (await linkByName(h, 'eth0')).index;
     // One pipelined batch: requests by index keep their order, so the route follows its address.
-    await Promise.all([linkSetUp(h, 'lo'), linkSetUp(h, 2), addrAdd(h, 2, `10.77.0.${i + 2}/24`), routeAdd(h, { dst: 'default', gateway: '10.77.0.1' })]);
+    await Promise.all([linkSetUp(h, 'lo'), linkSetUp(h, eth0), addrAdd(h, eth0, `10.77.0.${i + 2}/24`), routeAdd(h, { dst: 'default', gateway: '10.77.0.1' })]);
     h.close();
   }
   t.true(ping(s.name('a'), '10.77.0.3'), 'a pings b');

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { attr, cstring, forEachAttr, linkMessage, neighborMessage, routeMessage, addressMessage, u16, u16be, u32, u8 } from '../../src/netlink/codec.js';
+import { addressMessage, attr, cstring, forEachAttr, linkMessage, neighborMessage, routeMessage, rt, u16, u16be, u32, u8 } from '../../src/netlink/codec.js';
 import { parseLink } from '../../src/netlink/link.js';
 import { parseAddr } from '../../src/netlink/addr.js';
 import { parseRoute } from '../../src/netlink/route.js';
@@ -74,11 +74,11 @@ test('address, route and neighbour messages are padded to 4 bytes as well', (t) 
   t.is(address.length % 4, 0);
   t.deepEqual(attrsOf(address.subarray(8)), [[c.IFA_LABEL, [...cstring('br:web')]]]);
 
-  const route = routeMessage({ family: 2, dstLen: 24, table: 254, protocol: 3, scope: 253, type: 1 } as never, { dst: bytes(10, 81, 1, 0) }, [attr(c.RTA_METRICS, attr(c.RTAX_MTU, u32(1400)))]);
+  const route = routeMessage({ family: 2, dstLen: 24, table: 254, protocol: 3, scope: 253, type: 1 } as rt.Route, { dst: bytes(10, 81, 1, 0) }, [attr(c.RTA_METRICS, attr(c.RTAX_MTU, u32(1400)))]);
   t.deepEqual([...route.subarray(0, 12)], [2, 24, 0, 0, 254, 3, 253, 1, 0, 0, 0, 0]);
   t.deepEqual(attrsOf(route.subarray(12)).map(([type]) => type), [c.RTA_DST, c.RTA_METRICS]);
 
-  const neighbour = neighborMessage({ family: 7, ifindex: 4, state: { permanent: true }, flags: { self: true } } as never, { lladdr: bytes(2, 0, 0, 0, 0, 1) }, [attr(c.NDA_VNI, u32(42))]);
+  const neighbour = neighborMessage({ family: 7, ifindex: 4, state: { permanent: true }, flags: { self: true } } as rt.Neighbor, { lladdr: bytes(2, 0, 0, 0, 0, 1) }, [attr(c.NDA_VNI, u32(42))]);
   t.deepEqual([...neighbour.subarray(0, 12)], [7, 0, 0, 0, 4, 0, 0, 0, 0x80, 0, 0x02, 0]);
   // NDA_LLADDR (6 bytes) is padded to 12 before NDA_VNI.
   t.deepEqual([...neighbour.subarray(12)], [10, 0, c.NDA_LLADDR, 0, 2, 0, 0, 0, 0, 1, 0, 0, 8, 0, c.NDA_VNI, 0, 42, 0, 0, 0]);

@@ -46,12 +46,13 @@ export async function demo(args: string[], options: { execRoot: string }): Promi
       const sandbox = made[i]!;
       const fd = openSync(sandbox.path, 'r');
       try {
-        await linkAdd(host, { kind: 'veth', name: node.veth, master: bridge, up: true, alias: OWNER, peer: { name: 'eth0', netnsFd: fd, hardwareAddr: node.mac, index: 2 } });
+        await linkAdd(host, { kind: 'veth', name: node.veth, master: bridge, up: true, alias: OWNER, peer: { name: 'eth0', netnsFd: fd, hardwareAddr: node.mac } });
       } finally {
         closeSync(fd);
       }
       const inside = sandbox.handle!;
-      await Promise.all([linkSetUp(inside, 'lo'), linkSetUp(inside, 2), addrAdd(inside, 2, `${node.address}/24`)]);
+      const eth0 = await linkByName(inside, 'eth0');
+      await Promise.all([linkSetUp(inside, 'lo'), linkSetUp(inside, eth0.index), addrAdd(inside, eth0.index, `${node.address}/24`)]);
       inside.close();
     }
     const [a, b] = NODES;
