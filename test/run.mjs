@@ -24,8 +24,11 @@ function runCounting(command, args) {
     });
     child.on('close', (code, signal) => {
       const count = (pattern) => [...output.matchAll(pattern)].reduce((sum, match) => sum + Number(match[1]), 0);
-      const passed = count(/^\s*(\d+) tests? passed/gm);
-      const failed = count(/^\s*(\d+) tests? failed/gm) + count(/^\s*(\d+) uncaught exceptions?/gm) + count(/^\s*(\d+) unhandled rejections?/gm);
+      // ava prints no "N tests passed" line when some failed: count the ticks and crosses instead.
+      const ticks = (output.match(/^\s*✔/gm) ?? []).length;
+      const crosses = (output.match(/^\s*✘/gm) ?? []).length;
+      const passed = Math.max(ticks, count(/^\s*(\d+) tests? passed/gm));
+      const failed = Math.max(crosses, count(/^\s*(\d+) tests? failed/gm)) + count(/^\s*(\d+) uncaught exceptions?/gm) + count(/^\s*(\d+) unhandled rejections?/gm);
       const skipped = count(/^\s*(\d+) tests? skipped/gm) + count(/^\s*(\d+) tests? todo/gm);
       resolve({ code: code ?? 1, signal, passed, failed, skipped });
     });

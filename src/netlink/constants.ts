@@ -53,6 +53,7 @@ export const IFLA_IFALIAS = 20;
 export const IFLA_GROUP = 27;
 export const IFLA_NET_NS_FD = 28;
 export const IFLA_EXT_MASK = 29;
+export const IFLA_AF_SPEC = 26;
 export const IFLA_LINK_NETNSID = 37;
 export const IFLA_PROP_LIST = 52;
 export const IFLA_ALT_IFNAME = 53;
@@ -134,3 +135,10 @@ export const NUD_NOARP = 0x40;
 export const NUD_PERMANENT = 0x80;
 export const NTF_SELF = 0x02;
 export const NTF_MASTER = 0x04;
+
+/** IFLA_AF_SPEC, AF_INET: IFLA_INET_CONF holds ipv4 devconf values keyed by IPV4_DEVCONF_* (linux/ip.h). */
+export const IFLA_INET_CONF = 1;
+export const IPV4_DEVCONF = { forwarding: 1, proxyArp: 3, rpFilter: 8, arpNotify: 22, routeLocalnet: 26 } as const;
+/** IFLA_AF_SPEC, AF_INET6. */
+export const IFLA_INET6_ADDR_GEN_MODE = 8;
+export const IN6_ADDR_GEN_MODES = { eui64: 0, none: 1, stable_secret: 2, random: 3 } as const;

@@ -42,6 +42,7 @@ const descriptions: Record<string, string> = {
   ENETUNREACH: 'network is unreachable',
   ENOBUFS: 'no buffer space available',
   ETIMEDOUT: 'timed out',
+  ETIME: 'timer expired',
   EHOSTUNREACH: 'no route to host',
   ENOTSUP: 'operation not supported',
   EXFULL: 'exchange full (a bridge takes at most 1023 ports)',

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { scratch, type Scratch } from '../helpers/scratch.js';
 import { ip, ipJson, ping } from '../helpers/ip.js';
@@ -25,6 +25,9 @@ import {
   linkSetDown,
   linkSetGroup,
   linkSetHardwareAddr,
+  linkSetIp4Conf,
+  linkSetIp6AddrGenMode,
+  linkWaitOperUp,
   linkSetMaster,
   linkSetMtu,
   linkSetName,
@@ -521,6 +524,8 @@ test('linkSetHardwareAddr gives a link a new MAC that its neighbours learn, and 
   t.true(ping(b!.name, '10.11.0.1'));
   t.is(neighbourMac(), ipLink('eth0', a!.name)!.address);
 
+  // arp_notify makes a announce its new MAC (gratuitous ARP), so b's cache follows at once.
+  await linkSetIp4Conf(handleOf(a!), 'eth0', { arpNotify: true });
   await linkSetHardwareAddr(handleOf(a!), 'eth0', '02:5e:00:00:0a:0a');
   t.is(ipLink('eth0', a!.name)!.address, '02:5e:00:00:0a:0a');
   t.true(ping(b!.name, '10.11.0.1'), 'b still reaches a');
@@ -966,5 +971,45 @@ test('a refused request in a pipelined batch fails alone, and the rest of the ba
   }
 
   await Promise.all([...made, taken].map((name) => linkDel(s.host, name)));
+  await s.assertClean(t);
+});
+
+test('ip4Conf and ip6AddrGenMode are set over netlink, at creation or later, with no /proc write', async (t) => {
+  const s = await scratch(t);
+  const bridge = s.name('br');
+  await linkAdd(s.host, { kind: 'bridge', name: bridge, up: true, ip4Conf: { arpNotify: true, routeLocalnet: true }, ip6AddrGenMode: 'none', alias: 'switchyard:test' });
+  const conf = (name: string, key: string) => readFileSync(`/proc/sys/net/ipv4/conf/${name}/${key}`, 'utf8').trim();
+  t.is(conf(bridge, 'arp_notify'), '1');
+  t.is(conf(bridge, 'route_localnet'), '1');
+  const details = ipJson<Array<{ ifname: string; ifalias?: string; flags: string[]; inet6_addr_gen_mode?: string }>>(['-d', 'link', 'show', 'dev', bridge])[0]!;
+  t.is(details.inet6_addr_gen_mode, 'none');
+  t.is(details.ifalias, 'switchyard:test');
+  t.true(details.flags.includes('UP'), 'up, after its settings');
+  t.deepEqual(ipJson(['-6', 'addr', 'show', 'dev', bridge]).flatMap((l: any) => l.addr_info ?? []), [], 'no IPv6 link-local address');
+
+  await linkSetIp4Conf(s.host, bridge, { arpNotify: false, rpFilter: 2 });
+  t.is(conf(bridge, 'arp_notify'), '0');
+  t.is(conf(bridge, 'rp_filter'), '2');
+  await linkSetIp6AddrGenMode(s.host, bridge, 'eui64');
+  t.is(ipJson<Array<{ inet6_addr_gen_mode?: string }>>(['-d', 'link', 'show', 'dev', bridge])[0]!.inet6_addr_gen_mode, 'eui64');
+  await t.throwsAsync(linkSetIp6AddrGenMode(s.host, bridge, 'bogus' as never), { instanceOf: ValidationError });
+  await t.throwsAsync(linkSetIp4Conf(s.host, bridge, { bogus: true } as never), { instanceOf: ValidationError });
+  await linkDel(s.host, bridge);
+  await s.assertClean(t);
+});
+
+test('linkWaitOperUp returns once a link carries traffic, and times out naming the link when it never will', async (t) => {
+  const s = await scratch(t);
+  const [a] = await makeSandboxes(s, 'a');
+  const fd = openSync(a!.path, 'r');
+  await linkAdd(s.host, { kind: 'veth', name: s.name('v'), up: true, peer: { name: 'eth0', netnsFd: fd } });
+  closeSync(fd);
+  const error = await t.throwsAsync(linkWaitOperUp(s.host, s.name('v'), 50), { instanceOf: KernelError });
+  t.regex(error!.message, new RegExp(`wait for link ${s.name('v')} .* to be up \\(it is (down|lowerlayerdown)\\)`), 'the peer is down, so this one cannot be up');
+  await linkSetUp(handleOf(a!), 'eth0');
+  const link = await linkWaitOperUp(s.host, s.name('v'));
+  t.is(link.operState, 'up');
+  t.is(ipLink(s.name('v'))!.operstate, 'UP');
+  await s.sandboxes.deleteMany([a!]);
   await s.assertClean(t);
 });
