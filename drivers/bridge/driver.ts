@@ -1,0 +1,58 @@
+/** The bridge driver: a Linux bridge per network, a veth per endpoint (layer 2 and 3; firewall in src/firewall, later). */
+import type { Capabilities, Driver, DriverContext, EndpointInterface, JoinResult, JoinTarget } from '../../src/cnm/driver.js';
+import type { EndpointRecord, NetworkRecord } from '../../src/cnm/model.js';
+import { macFromIpv4 } from '../../src/cnm/mac.js';
+import { validateBridgeOptions } from './options.js';
+import { bridgeNameOf, bridgePresent, setupBridge, teardownBridge } from './setup-bridge.js';
+import { hostEndOf, setupVeth, teardownVeth } from './setup-veth.js';
+
+export class BridgeDriver implements Driver {
+  readonly type = 'bridge';
+
+  capabilities(): Capabilities {
+    return { scope: 'local', connectivityScope: 'local' };
+  }
+
+  validateNetworkOptions(options: Record<string, string>): Record<string, string> {
+    return validateBridgeOptions(options);
+  }
+
+  createNetwork(ctx: DriverContext, network: NetworkRecord): Promise<void> {
+    return setupBridge(ctx, network);
+  }
+
+  deleteNetwork(ctx: DriverContext, network: NetworkRecord): Promise<void> {
+    return teardownBridge(ctx, network);
+  }
+
+  async createEndpoint(_ctx: DriverContext, _network: NetworkRecord, endpoint: EndpointRecord): Promise<EndpointInterface | undefined> {
+    // Don't echo what was given; decide the MAC from the IPv4 address when none was.
+    if (endpoint.macAddress || !endpoint.ipv4) return undefined;
+    return { macAddress: macFromIpv4(endpoint.ipv4.cidr) };
+  }
+
+  async deleteEndpoint(): Promise<void> {
+    // The veth belongs to the join; nothing is left to remove here.
+  }
+
+  async join(ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord, target: JoinTarget): Promise<JoinResult> {
+    await setupVeth(ctx, network, endpoint, target);
+    return { kind: 'configured', interfaceName: target.interfaceName };
+  }
+
+  leave(ctx: DriverContext, _network: NetworkRecord, endpoint: EndpointRecord): Promise<void> {
+    return teardownVeth(ctx, endpoint);
+  }
+
+  async endpointOperInfo(_ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord): Promise<Record<string, unknown>> {
+    return { bridge: bridgeNameOf(network), hostInterface: hostEndOf(endpoint), macAddress: endpoint.macAddress };
+  }
+
+  networkPresent(ctx: DriverContext, network: NetworkRecord): Promise<boolean> {
+    return bridgePresent(ctx, network);
+  }
+
+  restoreNetwork(ctx: DriverContext, network: NetworkRecord): Promise<void> {
+    return setupBridge(ctx, network);
+  }
+}

@@ -1,0 +1,2 @@
+/** drivers/bridge: the default driver. */
+export { BridgeDriver } from './driver.js';

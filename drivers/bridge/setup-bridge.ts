@@ -1,0 +1,98 @@
+/** The bridge of one network: create (or adopt), gateway addresses, delete. */
+import type { DriverContext } from '../../src/cnm/driver.js';
+import type { NetworkRecord } from '../../src/cnm/model.js';
+import { conflict } from '../../src/cnm/errors.js';
+import { addrAdd, addrDel, isExists, isNotFound, linkAdd, linkByName, linkDel, type Link } from '../../src/netlink/index.js';
+import { macFromIpv4 } from '../../src/cnm/mac.js';
+import { bridgeOptions } from './options.js';
+
+/** The ownership mark on a network's bridge. */
+export function bridgeAlias(owner: string, networkId: string): string {
+  return `${owner}:net:${networkId}`;
+}
+
+/** Switchyard's bridge name for a network: `sy-` + 12 hex of its id (15 bytes). */
+export function bridgeNameOf(network: NetworkRecord): string {
+  return network.driverState.bridge ?? bridgeOptions(network.options).bridgeName ?? `sy-${network.id.slice(0, 12)}`;
+}
+
+async function find(ctx: DriverContext, name: string): Promise<Link | undefined> {
+  try {
+    return await linkByName(ctx.host, name);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Make the bridge: Switchyard's own (named by its id, or by the name option) with its ownership mark,
+ * a MAC derived from the gateway so it never flaps, the MTU, STP off, up; or a user's existing bridge
+ * named by the option, used as it is and never deleted. Then the gateway addresses.
+ * Undo: delete the bridge we made, or remove the addresses we added to a user's.
+ */
+export async function setupBridge(ctx: DriverContext, network: NetworkRecord): Promise<void> {
+  const options = bridgeOptions(network.options);
+  const name = bridgeNameOf(network);
+  const alias = bridgeAlias(ctx.owner, network.id);
+  const gateway4 = network.pools.find((p) => p.family === 4);
+  const existing = await find(ctx, name);
+  let created: boolean;
+  if (!existing) {
+    ctx.fault('bridge.create-bridge');
+    await linkAdd(ctx.host, {
+      kind: 'bridge',
+      name,
+      up: true,
+      stp: false,
+      mtu: options.mtu,
+      alias,
+      ...(gateway4 ? { hardwareAddr: macFromIpv4(gateway4.gateway) } : {}),
+      ...(network.enableIpv6 ? {} : { ip6AddrGenMode: 'none' as const }),
+    });
+    ctx.undo.push(`delete bridge ${name}`, () => linkDel(ctx.host, name).catch((error) => (isNotFound(error) ? undefined : Promise.reject(error))));
+    created = true;
+  } else if (existing.alias === alias) {
+    created = true; // ours, left by an interrupted create: adopt it
+  } else if (existing.kind === 'bridge' && options.bridgeName === name) {
+    created = false; // a user's bridge, named on purpose: use it, never delete it
+  } else {
+    throw conflict(`create network ${network.name}: interface ${name} already exists and was not made by switchyard for this network`, 'options.com.docker.network.bridge.name');
+  }
+  network.driverState.bridge = name;
+  network.driverState.bridgeCreated = String(created);
+  ctx.fault('bridge.after-bridge');
+  for (const pool of network.pools) {
+    const cidr = `${pool.gateway}/${pool.subnet.split('/')[1]}`;
+    try {
+      await addrAdd(ctx.host, name, cidr);
+    } catch (error) {
+      if (!isExists(error)) throw error; // already there from an interrupted create
+    }
+    if (!created) ctx.undo.push(`remove ${cidr} from ${name}`, () => addrDel(ctx.host, name, cidr).catch(() => undefined));
+  }
+  ctx.fault('bridge.after-addresses');
+}
+
+/** Remove the bridge (ours) or our gateway addresses (a user's bridge); gone counts as done. */
+export async function teardownBridge(ctx: DriverContext, network: NetworkRecord): Promise<void> {
+  const name = bridgeNameOf(network);
+  const existing = await find(ctx, name);
+  if (!existing) return;
+  if (existing.alias === bridgeAlias(ctx.owner, network.id)) {
+    await linkDel(ctx.host, existing.index).catch((error) => (isNotFound(error) ? undefined : Promise.reject(error)));
+    return;
+  }
+  if (network.driverState.bridgeCreated === 'false') {
+    for (const pool of network.pools) {
+      await addrDel(ctx.host, name, `${pool.gateway}/${pool.subnet.split('/')[1]}`).catch(() => undefined);
+    }
+  }
+  // Anything else under that name is not ours: leave it alone.
+}
+
+/** Whether the network's bridge is there (after a reboot it is not). */
+export async function bridgePresent(ctx: DriverContext, network: NetworkRecord): Promise<boolean> {
+  const existing = await find(ctx, bridgeNameOf(network));
+  return existing !== undefined && (existing.alias === bridgeAlias(ctx.owner, network.id) || network.driverState.bridgeCreated === 'false');
+}
