@@ -41,7 +41,7 @@ const results = [];
 console.log('== unit tests');
 results.push(await runCounting(process.execPath, [ava, 'dist/test/unit/**/*.test.js']));
 console.log('== kernel tests (throwaway network + mount namespace)');
-results.push(await runCounting('unshare', ['--net', '--mount', '--propagation', 'private', '--', process.execPath, path.join(root, 'test', 'throwaway.mjs'), process.execPath, ava, 'dist/test/kernel/**/*.test.js']));
+results.push(await runCounting('unshare', ['--net', '--mount', '--propagation', 'private', '--', process.execPath, path.join(root, 'test', 'throwaway.mjs'), process.execPath, ava, 'dist/test/kernel/**/*.test.js', 'dist/test/conformance/**/*.test.js']));
 console.log('== host leak check');
 results.push(await runCounting(process.execPath, [path.join(root, 'test', 'leak-check.mjs'), baseline]));
 rmSync(baseline, { force: true });

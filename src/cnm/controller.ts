@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { openSync, closeSync } from 'node:fs';
 import { Handle } from '../netlink/handle.js';
 import { routeList } from '../netlink/route.js';
+import { isNotFound } from '../netlink/errors.js';
 import { linkByName, linkSetNsFd, linkSetUp, linkSetHardwareAddr, linkSetIp4Conf, linkWaitOperUp } from '../netlink/link.js';
 import { addrAdd } from '../netlink/addr.js';
 import { routeAdd } from '../netlink/route.js';
@@ -439,6 +440,8 @@ export class Controller {
     let n = 0;
     while (used.has(`${joined.dstPrefix}${n}`)) n++;
     endpoint.interfaceName = `${joined.dstPrefix}${n}`;
+    endpoint.driverState.joinStyle = 'move';
+    endpoint.driverState.srcName = joined.srcName;
     const fd = openSync(sandbox.path, 'r');
     try {
       await linkSetNsFd(this.host, joined.srcName, fd, endpoint.interfaceName);
@@ -449,7 +452,7 @@ export class Controller {
     try {
       // Undo: move it back out under its old name, where the driver's deleteEndpoint finds it.
       undo.push('move interface into sandbox', async () => {
-        const back = openSync(`/proc/${process.pid}/ns/net`, 'r');
+        const back = openSync('/proc/self/ns/net', 'r');
         const handle = await Handle.open({ netnsPath: sandbox.path });
         try {
           await linkSetNsFd(handle, endpoint.interfaceName, back, joined.srcName);
@@ -498,7 +501,8 @@ export class Controller {
     const errors: Error[] = [];
     const ctx = this.context(new UndoStack());
     if (driver) {
-      for (const step of [() => driver.leave(ctx, network, endpoint), () => driver.deleteEndpoint(ctx, network, endpoint)]) {
+      const steps = [() => driver.leave(ctx, network, endpoint), () => this.moveOutOfSandbox(endpoint), () => driver.deleteEndpoint(ctx, network, endpoint)];
+      for (const step of steps) {
         try {
           await step();
         } catch (error) {
@@ -519,6 +523,33 @@ export class Controller {
     if (errors.length > 0) throw new CnmError('internal', `disconnect ${endpoint.interfaceName} from ${network.name}: ${errors.map((e) => e.message).join('; ')}`);
     await this.store.txn([], [{ kind: 'delete', key: keys.endpoint(network.id, endpoint.id) }]);
     this.endpoints.delete(endpoint.id);
+  }
+
+  /**
+   * For a host-side-style endpoint: between Leave and DeleteEndpoint, move the interface back to the
+   * host namespace under its original name, as dockerd does, so the plugin finds what it made.
+   * Gone (with its sandbox) counts as done.
+   */
+  private async moveOutOfSandbox(endpoint: EndpointRecord): Promise<void> {
+    if (endpoint.driverState.joinStyle !== 'move' || !endpoint.driverState.srcName) return;
+    const sandbox = this.sandboxes.get(endpoint.sandboxId);
+    if (!sandbox) return;
+    let inside: Handle;
+    try {
+      inside = await Handle.open({ netnsPath: sandbox.path });
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    const home = openSync('/proc/self/ns/net', 'r');
+    try {
+      await linkSetNsFd(inside, endpoint.interfaceName, home, endpoint.driverState.srcName);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    } finally {
+      closeSync(home);
+      inside.close();
+    }
   }
 
   private async putRecord(key: string, value: unknown, conditions: Condition[] = []): Promise<void> {

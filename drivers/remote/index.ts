@@ -1,0 +1,3 @@
+/** drivers/remote: libnetwork remote-driver plugins. */
+export { RemoteDriver } from './driver.js';
+export * from './wire.js';

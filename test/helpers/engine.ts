@@ -1,0 +1,68 @@
+/**
+ * An engine for a kernel test: its own data root and exec root under the test's scratch space, the
+ * built-in drivers plus any the test adds, and a check that the engine left nothing behind.
+ */
+import type { ExecutionContext } from 'ava';
+import { existsSync, readdirSync } from 'node:fs';
+import { Engine } from '../../src/cnm/engine.js';
+import type { Driver, DriverRegistry } from '../../src/cnm/driver.js';
+import { registerBuiltinDrivers } from '../../drivers/index.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { StoreIpam } from '../../src/ipam/ipam.js';
+import type { Scratch } from './scratch.js';
+import { ipJson } from './ip.js';
+
+export interface EngineOptions {
+  drivers?: Driver[];
+  /** Data root; default `<execRoot>/data`. */
+  dataRoot?: string;
+}
+
+export function dataRootOf(s: Scratch): string {
+  return `${s.execRoot}/data`;
+}
+
+/** Open an engine on the scratch space; closed at teardown. */
+export async function openEngine(t: ExecutionContext, s: Scratch, options: EngineOptions = {}): Promise<Engine> {
+  const store = await SqliteStore.open(options.dataRoot ?? dataRootOf(s));
+  const engine = await Engine.open({
+    store,
+    ipam: new StoreIpam(store),
+    register: (registry: DriverRegistry) => {
+      registerBuiltinDrivers(registry);
+      for (const driver of options.drivers ?? []) registry.register(driver);
+    },
+    execRoot: s.execRoot,
+    publishDir: s.publishDir,
+  });
+  let closed = false;
+  const close = engine.close.bind(engine);
+  engine.close = async () => {
+    if (closed) return;
+    closed = true;
+    await close();
+  };
+  t.teardown(() => engine.close());
+  return engine;
+}
+
+/** Links carrying this engine's ownership mark, as iproute2 sees them. */
+export function ownedLinks(engine: Engine): string[] {
+  return ipJson<Array<{ ifname: string; ifalias?: string }>>(['link', 'show'])
+    .filter((link) => link.ifalias?.startsWith(`${engine.owner}:`))
+    .map((link) => link.ifname);
+}
+
+/** Everything an engine holds: records, leases, owned links, namespace files. */
+export async function engineState(engine: Engine): Promise<{ records: string[]; leases: string[]; links: string[]; namespaceFiles: string[] }> {
+  const records = (await engine.store.list('')).map((entry) => entry.key).filter((key) => !key.startsWith('meta/') && key !== 'ipam/pools-version');
+  const leases: string[] = [];
+  for (const pool of await engine.ipam.pools()) for (const lease of await engine.ipam.leases(pool.poolId)) leases.push(`${lease.address} ${lease.owner}`);
+  const dir = engine.sandboxes.netnsDir;
+  return { records, leases, links: ownedLinks(engine), namespaceFiles: existsSync(dir) ? readdirSync(dir) : [] };
+}
+
+/** Assert the engine holds nothing: no records, no leases, no owned links, no namespace files. */
+export async function assertEngineEmpty(t: ExecutionContext, engine: Engine): Promise<void> {
+  t.deepEqual(await engineState(engine), { records: [], leases: [], links: [], namespaceFiles: [] }, 'the engine holds nothing');
+}
