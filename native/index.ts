@@ -29,6 +29,14 @@ export interface NativeAddon {
   icmpEcho(fd: number, family: number, dst: Buffer, ident: number, timeoutMs: number, intervalMs: number): Promise<number | null>;
   /** Make dir a shared mount point of its own (bind-mounting it onto itself first if needed). */
   makeSharedMountpoint(dir: string): void;
+  /**
+   * Take an exclusive OFD write lock on the whole file at path (created if missing) without waiting:
+   * the fd holding it (close it to release), or throws a NativeError with errno EAGAIN or EACCES
+   * when another open file description holds it, in this process or another.
+   */
+  lockFile(path: string): number;
+  /** Who holds a lock on path that conflicts with a write lock: 0 nobody, a pid (POSIX lock), -1 an OFD lock (no pid). */
+  lockHolder(path: string): number;
 }
 
 /** Error shape the addon rejects with. */

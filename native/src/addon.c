@@ -465,6 +465,49 @@ static napi_value make_shared_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* lockFile(path: string): number (throws, errno EAGAIN/EACCES when held). Synchronous: it never waits. */
+static napi_value lock_file_js(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *path = argc >= 1 ? get_string(env, argv[0]) : NULL;
+  if (!path) {
+    napi_throw_type_error(env, NULL, "lockFile: (path: string)");
+    return NULL;
+  }
+  int rc = lock_file(path);
+  free(path);
+  if (rc < 0) {
+    napi_throw(env, make_error(env, -rc, "lock file"));
+    return NULL;
+  }
+  napi_value fd;
+  napi_create_int32(env, rc, &fd);
+  return fd;
+}
+
+/* lockHolder(path: string): number (0 nobody, a pid, -1 an OFD lock; throws) */
+static napi_value lock_holder_js(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *path = argc >= 1 ? get_string(env, argv[0]) : NULL;
+  if (!path) {
+    napi_throw_type_error(env, NULL, "lockHolder: (path: string)");
+    return NULL;
+  }
+  int holder = 0;
+  int rc = lock_holder(path, &holder);
+  free(path);
+  if (rc < 0) {
+    napi_throw(env, make_error(env, -rc, "query file lock"));
+    return NULL;
+  }
+  napi_value value;
+  napi_create_int32(env, holder, &value);
+  return value;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"nsCreate", NULL, ns_create, NULL, NULL, NULL, napi_default, NULL},
@@ -475,6 +518,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"nlTransactMany", NULL, nl_transact_many_js, NULL, NULL, NULL, napi_default, NULL},
       {"icmpEcho", NULL, icmp_echo_js, NULL, NULL, NULL, napi_default, NULL},
       {"makeSharedMountpoint", NULL, make_shared_js, NULL, NULL, NULL, napi_default, NULL},
+      {"lockFile", NULL, lock_file_js, NULL, NULL, NULL, napi_default, NULL},
+      {"lockHolder", NULL, lock_holder_js, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -60,4 +60,14 @@ int nl_transact(int fd, const uint8_t *buf, size_t len, uint32_t first_seq, uint
  * Returns the microseconds from the first request sent to the reply, -ETIMEDOUT, or -errno. */
 int64_t icmp_echo(int fd, int family, const uint8_t *dst, uint16_t ident, int timeout_ms, int interval_ms);
 
+/* Data-root lock: an exclusive OFD write lock on the whole file at path (created 0644 if missing),
+ * without waiting. Returns the fd holding it (close it to release), or -errno: EAGAIN or EACCES
+ * when another open file description holds a conflicting lock. */
+int lock_file(const char *path);
+
+/* Who holds a lock on path that conflicts with a write lock, in *holder: 0 nobody (or no file), the
+ * pid for a classic POSIX lock, -1 for an OFD lock (the kernel does not say which process).
+ * Returns 0 or -errno. */
+int lock_holder(const char *path, int *holder);
+
 #endif

@@ -401,12 +401,12 @@ export class Controller {
           if (ipv4Pool) {
             const lease = await this.ipam.requestAddress(ipv4Pool.poolId, endpoint.id, options.ipv4Address);
             endpoint.ipv4 = { poolId: lease.poolId, cidr: lease.cidr };
-            undo.push('ipv4 address', () => this.ipam.releaseAddress(lease.poolId, lease.address));
+            undo.push('ipv4 address', () => this.ipam.releaseAddress(lease.poolId, lease.address, endpoint.id));
           }
           if (ipv6Pool) {
             const lease = await this.ipam.requestAddress(ipv6Pool.poolId, endpoint.id, options.ipv6Address);
             endpoint.ipv6 = { poolId: lease.poolId, cidr: lease.cidr };
-            undo.push('ipv6 address', () => this.ipam.releaseAddress(lease.poolId, lease.address));
+            undo.push('ipv6 address', () => this.ipam.releaseAddress(lease.poolId, lease.address, endpoint.id));
           }
           faultPoint('connect.after-ipam');
 
@@ -514,7 +514,7 @@ export class Controller {
     for (const lease of [endpoint.ipv4, endpoint.ipv6]) {
       if (!lease) continue;
       try {
-        await this.ipam.releaseAddress(lease.poolId, lease.cidr.split('/')[0]!);
+        await this.ipam.releaseAddress(lease.poolId, lease.cidr.split('/')[0]!, endpoint.id);
       } catch (error) {
         errors.push(error as Error);
       }

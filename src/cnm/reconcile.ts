@@ -118,7 +118,7 @@ export async function reconcile(
     for (const lease of await ipam.leases(pool.poolId)) {
       if (lease.owner === 'gateway' || lease.owner.startsWith('aux:') || endpointIds.has(lease.owner)) continue;
       await attempt(`release ${lease.address}`, async () => {
-        await ipam.releaseAddress(lease.poolId, lease.address);
+        await ipam.releaseAddress(lease.poolId, lease.address, lease.owner);
         report.releasedAddresses.push(lease.address);
       });
     }

@@ -67,8 +67,11 @@ export interface Ipam {
    * (or subnet). Safe against concurrent callers and other engines on the same store.
    */
   requestAddress(poolId: string, owner: string, address?: string): Promise<Lease>;
-  /** Give an address back. Idempotent. */
-  releaseAddress(poolId: string, address: string): Promise<void>;
+  /**
+   * Give an address back. Idempotent. With `owner`, only while that owner still holds it: a late
+   * second release cannot take the address from whoever got it since.
+   */
+  releaseAddress(poolId: string, address: string, owner?: string): Promise<void>;
   /** Every address of a pool that is handed out. */
   leases(poolId: string): Promise<Lease[]>;
 }

@@ -531,3 +531,58 @@ export async function linkWaitOperUp(handle: Handle, ref: LinkRef, timeoutMs = 2
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
+
+interface PendingDelete {
+  ref: LinkRef;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+const pendingDeletes = new WeakMap<Handle, PendingDelete[]>();
+
+/**
+ * Delete links, gathering every call made in the same turn of the event loop on one handle into one
+ * device-group delete: each link is put in a fresh group, then the group goes in one request, so
+ * the kernel waits for RCU once for all of them instead of ~15 ms per link. A link already gone
+ * counts as deleted.
+ * Equivalent to: `ip link set <name> group G` for each, then `ip link del group G`
+ */
+export function linkDelMany(handle: Handle, refs: LinkRef[]): Promise<void> {
+  if (refs.length === 0) return Promise.resolve();
+  let queue = pendingDeletes.get(handle);
+  const first = !queue;
+  if (!queue) {
+    queue = [];
+    pendingDeletes.set(handle, queue);
+  }
+  const waits = refs.map((ref) => new Promise<void>((resolve, reject) => queue!.push({ ref, resolve, reject })));
+  if (first) {
+    queueMicrotask(() => {
+      const batch = pendingDeletes.get(handle) ?? [];
+      pendingDeletes.delete(handle);
+      void deleteAsGroup(handle, batch);
+    });
+  }
+  return Promise.all(waits).then(() => undefined);
+}
+
+async function deleteAsGroup(handle: Handle, batch: PendingDelete[]): Promise<void> {
+  // A group number nothing else uses: high, random, never the default (0).
+  const group = 0x40000000 + Math.floor(Math.random() * 0x3fffffff);
+  const grouped = await Promise.allSettled(batch.map((item) => linkSetGroup(handle, item.ref, group)));
+  const members = batch.filter((item, i) => {
+    const result = grouped[i]!;
+    if (result.status === 'fulfilled') return true;
+    if (result.reason instanceof NetlinkError && ['ENODEV', 'ENOENT'].includes(result.reason.code)) item.resolve();
+    else item.reject(result.reason as Error);
+    return false;
+  });
+  if (members.length === 0) return;
+  try {
+    await linkDelGroup(handle, group);
+    for (const item of members) item.resolve();
+  } catch (error) {
+    if (error instanceof NetlinkError && error.code === 'ENODEV') for (const item of members) item.resolve();
+    else for (const item of members) item.reject(error as Error);
+  }
+}

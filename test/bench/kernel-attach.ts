@@ -3,31 +3,14 @@
  * the peer made inside, bridge port, MAC, up, address, default route), N = 100 and 1000, against
  * ../shared/bench/kernel-floor.sh N run in the same benchmark run.
  */
-import { execFileSync } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Handle, linkAdd, linkDel, linkList, linkSetUp, linkSetIp4Conf, linkSetIp6AddrGenMode, linkWaitOperUp, addrAdd, routeAdd } from '../../src/netlink/index.js';
 import { SandboxRoot, icmpEcho, type Sandbox } from '../../src/netns/index.js';
 import { boundLine, progress, quantile, ratioLine } from './report.js';
+import { floor, quiet } from './common.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const floorScript = path.resolve(root, '..', 'shared', 'bench', 'kernel-floor.sh');
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
-
-interface Floor {
-  n: number;
-  total_s: number;
-  teardown_s: number;
-  ping_ok: boolean;
-}
-
-function floor(n: number): Floor {
-  progress(`kernel floor, N=${n}`);
-  const out = execFileSync('bash', [floorScript, String(n)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  return JSON.parse(out.trim().split('\n').pop()!) as Floor;
-}
 
 function mac(i: number): string {
   const bytes = [0x02, 0x42, 10, 251, (i >> 8) & 0xff, i & 0xff];
@@ -107,19 +90,6 @@ async function waitForPorts(host: Handle, bridge: number, count: number): Promis
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`bridge still has more than ${count} ports`);
-}
-
-/** Wait for the CPUs to be idle (the kernel finishes cleaning up earlier namespaces in the background). */
-async function quiet(): Promise<void> {
-  const { readFileSync } = await import('node:fs');
-  const sample = () => readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1, 9).map(Number);
-  for (let i = 0; i < 60; i++) {
-    const a = sample();
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const b = sample();
-    const total = b.reduce((sum, v, k) => sum + v - a[k]!, 0);
-    if ((b[3]! - a[3]!) >= 0.95 * total) return;
-  }
 }
 
 /**

@@ -1,0 +1,126 @@
+/** The controller under concurrency and bad input, and the one-engine-per-data-root rule. */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { scratch } from '../helpers/scratch.js';
+import { ipJson } from '../helpers/ip.js';
+import { dataRootOf, engineState, openEngine } from '../helpers/engine.js';
+import { CnmError } from '../../src/cnm/errors.js';
+import { icmpEcho } from '../../src/netns/index.js';
+import type { Engine } from '../../src/cnm/engine.js';
+
+const child = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'engine-op.js');
+
+/** Everything of this engine: store entries with versions, leases, its links (by ownership mark) with their addresses, namespace files. */
+async function snapshot(engine: Engine) {
+  const store = (await engine.store.list('')).map((e) => `${e.key}@${e.version}`);
+  const state = await engineState(engine);
+  const addresses = ipJson<Array<{ ifname: string; addr_info: Array<{ local: string }> }>>(['addr', 'show'])
+    .filter((l) => state.links.includes(l.ifname))
+    .map((l) => `${l.ifname} ${l.addr_info.map((a) => a.local).join(',')}`)
+    .sort();
+  return { store, ...state, addresses };
+}
+
+test('100 concurrent creates of one network name: exactly one succeeds, the rest are conflicts', async (t) => {
+  const s = await scratch(t);
+  const engine = await openEngine(t, s);
+  const c = engine.controller;
+  const results = await Promise.allSettled(Array.from({ length: 100 }, () => c.createNetwork({ name: s.name('n') })));
+  const ok = results.filter((r) => r.status === 'fulfilled');
+  const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  t.is(ok.length, 1);
+  t.true(refused.every((r) => r.reason instanceof CnmError && r.reason.category === 'conflict' && /already exists/.test(r.reason.message)));
+  t.is(c.listNetworks().length, 1);
+  t.is((await engine.ipam.pools()).length, 1, 'one pool taken, the others given back');
+  await c.deleteNetwork(s.name('n'));
+  t.deepEqual((await engineState(engine)).records, []);
+  await engine.close();
+  await s.assertClean(t);
+});
+
+test('50 concurrent connects to one network get 50 distinct addresses, all answering ping', async (t) => {
+  const s = await scratch(t);
+  const engine = await openEngine(t, s);
+  const c = engine.controller;
+  await c.createNetwork({ name: s.name('n'), ipam: { config: [{ subnet: '10.98.0.0/24' }] } });
+  const sandboxes = await Promise.all(Array.from({ length: 50 }, (_, i) => c.createSandbox({ name: s.name(`s${i}`) })));
+  const endpoints = await Promise.all(sandboxes.map((sandbox) => c.connect(s.name('n'), sandbox.id)));
+  const addresses = endpoints.map((e) => e.ipv4!.cidr.split('/')[0]!);
+  t.is(new Set(addresses).size, 50);
+  const replies = await Promise.all(addresses.map((address, i) => icmpEcho(sandboxes[(i + 1) % 50]!.path, address, { timeoutMs: 3000 })));
+  t.is(replies.filter((r) => r !== null).length, 50, 'every address answers from another sandbox');
+  await Promise.all(sandboxes.map((sandbox) => c.deleteSandbox(sandbox.id)));
+  await c.deleteNetwork(s.name('n'));
+  t.deepEqual(await engineState(engine), { records: [], leases: [], links: [], namespaceFiles: [] });
+  await engine.close();
+  await s.assertClean(t);
+});
+
+test('a second engine on the same data root refuses to start and names the holder', async (t) => {
+  const s = await scratch(t);
+  const engine = await openEngine(t, s);
+  const result = spawnSync(process.execPath, [child, dataRootOf(s), s.execRoot, s.publishDir, 'create-network', s.name('n'), s.name('a')], { encoding: 'utf8' });
+  t.not(result.status, 0);
+  t.regex(result.stderr, new RegExp(`data root .* is in use by process ${process.pid}\\b`));
+  t.deepEqual(engine.controller.listNetworks(), [], 'the refused engine changed nothing');
+  await engine.close();
+  await s.assertClean(t);
+});
+
+test('bad input gets a clear error naming the field and the rule, and changes nothing in the store or the kernel', async (t) => {
+  const s = await scratch(t);
+  const engine = await openEngine(t, s);
+  const c = engine.controller;
+  await c.createNetwork({ name: s.name('db'), ipam: { config: [{ subnet: '10.99.0.0/24', ipRange: '10.99.0.128/25' }] } });
+  await c.createNetwork({ name: s.name('tiny'), ipam: { config: [{ subnet: '10.99.1.0/30' }] } });
+  await c.createSandbox({ name: s.name('a') });
+  await c.createSandbox({ name: s.name('b') });
+  await c.createSandbox({ name: s.name('c') });
+  await c.connect(s.name('db'), s.name('a'), { ipv4Address: '10.99.0.5' });
+  await c.connect(s.name('tiny'), s.name('a'));
+  const before = await snapshot(engine);
+
+  const cases: Array<[string, () => Promise<unknown>, CnmError['category'], RegExp]> = [
+    ['invalid CIDR', () => c.createNetwork({ name: s.name('x'), ipam: { config: [{ subnet: '10.300.0.0/16' }] } }), 'bad-request', /subnet/],
+    ['host bits set', () => c.createNetwork({ name: s.name('x'), ipam: { config: [{ subnet: '10.100.0.5/16' }] } }), 'bad-request', /host bits/],
+    ['gateway outside the subnet', () => c.createNetwork({ name: s.name('x'), ipam: { config: [{ subnet: '10.100.0.0/24', gateway: '10.101.0.1' }] } }), 'bad-request', /gateway/],
+    ['ip-range outside the subnet', () => c.createNetwork({ name: s.name('x'), ipam: { config: [{ subnet: '10.100.0.0/24', ipRange: '10.101.0.0/25' }] } }), 'bad-request', /ip.?range/i],
+    ['overlapping subnets', () => c.createNetwork({ name: s.name('x'), ipam: { config: [{ subnet: '10.99.0.0/16' }] } }), 'conflict', /overlaps/],
+    ['duplicate name', () => c.createNetwork({ name: s.name('db') }), 'conflict', /already exists/],
+    ['unknown driver', () => c.createNetwork({ name: s.name('x'), driver: 'nope' }), 'not-found', /unknown network driver "nope"/],
+    ['unknown option', () => c.createNetwork({ name: s.name('x'), options: { 'com.docker.network.bridge.bogus': '1' } }), 'bad-request', /unknown option/],
+    ['bad option value', () => c.createNetwork({ name: s.name('x'), options: { 'com.docker.network.driver.mtu': 'big' } }), 'bad-request', /not an MTU/],
+    ['bridge name over 15 bytes', () => c.createNetwork({ name: s.name('x'), options: { 'com.docker.network.bridge.name': 'a-very-long-bridge' } }), 'bad-request', /15/],
+    ['bridge name with a slash', () => c.createNetwork({ name: s.name('x'), options: { 'com.docker.network.bridge.name': 'br/0' } }), 'bad-request', /'\/'/],
+    ['network name with a slash', () => c.createNetwork({ name: 'a/b' }), 'bad-request', /'\/'/],
+    ['network name with a colon', () => c.createNetwork({ name: 'a:b' }), 'bad-request', /':'/],
+    ['network name with whitespace', () => c.createNetwork({ name: 'a b' }), 'bad-request', /whitespace/],
+    ['empty network name', () => c.createNetwork({ name: '' }), 'bad-request', /empty/],
+    ['network name .', () => c.createNetwork({ name: '.' }), 'bad-request', /reserved/],
+    ['network name ..', () => c.createNetwork({ name: '..' }), 'bad-request', /reserved/],
+    ['sandbox name with a slash', () => c.createSandbox({ name: 'a/b' }), 'bad-request', /'\/'/],
+    ['sandbox name ..', () => c.createSandbox({ name: '..' }), 'bad-request', /reserved/],
+    ['static address outside the subnet', () => c.connect(s.name('db'), s.name('b'), { ipv4Address: '10.100.0.5' }), 'bad-request', /address/],
+    ['address in use', () => c.connect(s.name('db'), s.name('b'), { ipv4Address: '10.99.0.5' }), 'conflict', /already in use/],
+    ['exhausted pool', () => c.connect(s.name('tiny'), s.name('b')), 'conflict', /no (free|available)|exhausted|full/i],
+    ['bad MAC address', () => c.connect(s.name('db'), s.name('b'), { macAddress: 'zz' }), 'bad-request', /MAC/],
+    ['connecting twice', () => c.connect(s.name('db'), s.name('a')), 'forbidden', /already exists/],
+    ['unknown network', () => c.connect('no-such-network', s.name('b')), 'not-found', /not found/],
+    ['unknown sandbox', () => c.connect(s.name('db'), 'no-such-sandbox'), 'not-found', /not found/],
+    ['deleting a network with endpoints', () => c.deleteNetwork(s.name('db')), 'forbidden', /active endpoints/],
+  ];
+  for (const [label, attempt, category, message] of cases) {
+    const error = await t.throwsAsync(attempt(), undefined, label);
+    t.true(error instanceof CnmError, `${label}: a categorised error (${error?.message})`);
+    t.is((error as CnmError).category, category, `${label}: ${error?.message}`);
+    t.regex(error!.message, message, label);
+    t.regex(error!.message, /^[a-z]/, `${label}: lower case`);
+    t.deepEqual(await snapshot(engine), before, `${label}: store and kernel unchanged`);
+  }
+  for (const sandbox of c.listSandboxes()) await c.deleteSandbox(sandbox.id);
+  for (const network of c.listNetworks()) await c.deleteNetwork(network.id);
+  await engine.close();
+  await s.assertClean(t);
+});
