@@ -6,7 +6,7 @@
 import { openSync, closeSync } from 'node:fs';
 import type { DriverContext, JoinTarget } from '../../src/cnm/driver.js';
 import type { EndpointRecord, NetworkRecord } from '../../src/cnm/model.js';
-import { Handle, addrAdd, isNotFound, linkAdd, linkByName, linkDel, linkDelMany, linkSetIp4Conf, linkSetIp6AddrGenMode, linkSetUp, linkWaitOperUp, routeAdd } from '../../src/netlink/index.js';
+import { Handle, addrAdd, isNotFound, linkAdd, linkByName, linkDel, linkDelMany, linkSetIp4Conf, linkSetIp6AddrGenMode, linkSetIp6Disabled, linkSetUp, linkWaitOperUp, routeAdd } from '../../src/netlink/index.js';
 import { bridgeOptions } from './options.js';
 import { bridgeNameOf } from './setup-bridge.js';
 
@@ -32,16 +32,22 @@ export async function setupVeth(ctx: DriverContext, network: NetworkRecord, endp
       kind: 'veth',
       name: hostEnd,
       master: bridgeNameOf(network),
-      up: true,
+      up: ipv6,
       mtu: options.mtu,
       alias: endpointAlias(ctx.owner, endpoint.id),
-      ...(ipv6 ? {} : { ip6AddrGenMode: 'none' as const }),
       peer: { name: target.interfaceName, netnsFd: fd, mtu: options.mtu, ...(endpoint.macAddress ? { hardwareAddr: endpoint.macAddress } : {}) },
     });
   } finally {
     closeSync(fd);
   }
   ctx.undo.push(`delete veth ${hostEnd}`, () => linkDel(ctx.host, hostEnd).catch((error) => (isNotFound(error) ? undefined : Promise.reject(error))));
+  if (!ipv6) {
+    // An IPv4-only network's ports carry no IPv6 at all (as Docker does): otherwise every port that
+    // comes up adds an ff00::/8 route to one list of the host's table and floods MLD, costs that
+    // grow with the bridge (measured in docs/benchmarks.md).
+    await linkSetIp6Disabled(ctx.host, hostEnd, true);
+    await linkSetUp(ctx.host, hostEnd);
+  }
   ctx.fault('bridge.after-veth');
 
   const inside = await Handle.open({ netnsPath: target.sandbox.path });

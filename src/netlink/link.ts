@@ -1,6 +1,8 @@
 /** Links: create, change, delete, read. Names follow vishvananda/netlink, in camelCase. */
 import type { Handle } from './handle.js';
-import { NetlinkError, ValidationError } from './errors.js';
+import { writeFileSync } from 'node:fs';
+import { native } from '../../native/index.js';
+import { NetlinkError, ValidationError, fromNative } from './errors.js';
 import { checkInterfaceName } from './names.js';
 import { formatMac, parseIp, parseMac, AF_INET, AF_INET6 } from './ip.js';
 import { attr, cstring, forEachAttr, ifla, linkMessage, rt, u16be, u32, u8 } from './codec.js';
@@ -584,5 +586,24 @@ async function deleteAsGroup(handle: Handle, batch: PendingDelete[]): Promise<vo
   } catch (error) {
     if (error instanceof NetlinkError && error.code === 'ENODEV') for (const item of members) item.resolve();
     else for (const item of members) item.reject(error as Error);
+  }
+}
+
+/**
+ * Turn IPv6 off (or on) for one interface: no addresses, no routes, no DAD or MLD. There is no
+ * netlink attribute for this, so it is the interface's /proc/sys file, written directly (in the
+ * process's namespace) or from a thread inside the handle's namespace.
+ * Equivalent to: `sysctl -w net.ipv6.conf.<name>.disable_ipv6=1`
+ */
+export async function linkSetIp6Disabled(handle: Handle, name: string, disabled: boolean): Promise<void> {
+  checkInterfaceName(name, 'name');
+  const file = `/proc/sys/net/ipv6/conf/${name}/disable_ipv6`;
+  try {
+    if (handle.netnsPath === null) writeFileSync(file, disabled ? '1' : '0');
+    else await native().writeFileIn(handle.netnsPath, file, disabled ? '1' : '0');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new NetlinkError(`set disable_ipv6 of link ${name} in ${handle.describe()}`, 19 /* ENODEV */);
+    throw fromNative(`set disable_ipv6 of link ${name} in ${handle.describe()}`, error);
   }
 }

@@ -5,7 +5,7 @@
  */
 import { openSync, closeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { Handle, linkAdd, linkDel, linkList, linkSetUp, linkSetIp4Conf, linkSetIp6AddrGenMode, linkWaitOperUp, addrAdd, routeAdd } from '../../src/netlink/index.js';
+import { Handle, linkAdd, linkDel, linkList, linkSetUp, linkSetIp4Conf, linkSetIp6AddrGenMode, linkSetIp6Disabled, linkWaitOperUp, addrAdd, routeAdd } from '../../src/netlink/index.js';
 import { SandboxRoot, icmpEcho, type Sandbox } from '../../src/netns/index.js';
 import { boundLine, progress, quantile, ratioLine } from './report.js';
 import { floor, quiet } from './common.js';
@@ -36,11 +36,13 @@ async function attach(host: Handle, sandboxes: SandboxRoot, bridgeIndex: number,
     // Both ifindexes explicit (the kernel honours the peer's only with the link's own): the host end
     // gets one from a range nothing else uses in the benchmark's namespace, eth0 gets 2. As Docker
     // does on IPv4-only networks, no IPv6 on the ports: no link-local, DAD or MLD floods across the
-    // bridge each time one comes up (here through addrgenmode none, set over netlink).
-    await linkAdd(host, { kind: 'veth', name: `sybv${i}`, index: 100_000 + i, master: bridgeIndex, up: true, ip6AddrGenMode: 'none', peer: { name: 'eth0', netnsFd: fd, hardwareAddr: mac(i), index: 2 } });
+    // bridge each time one comes up: IPv6 off on the host end before it comes up, addrgenmode none inside).
+    await linkAdd(host, { kind: 'veth', name: `sybv${i}`, index: 100_000 + i, master: bridgeIndex, peer: { name: 'eth0', netnsFd: fd, hardwareAddr: mac(i), index: 2 } });
   } finally {
     closeSync(fd);
   }
+  await linkSetIp6Disabled(host, `sybv${i}`, true);
+  await linkSetUp(host, 100_000 + i);
   const inside = sandbox.handle!;
   await Promise.all([
     linkSetUp(inside, 'lo'),

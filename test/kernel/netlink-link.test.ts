@@ -27,6 +27,7 @@ import {
   linkSetHardwareAddr,
   linkSetIp4Conf,
   linkSetIp6AddrGenMode,
+  linkSetIp6Disabled,
   linkWaitOperUp,
   linkSetMaster,
   linkSetMtu,
@@ -1010,6 +1011,25 @@ test('linkWaitOperUp returns once a link carries traffic, and times out naming t
   const link = await linkWaitOperUp(s.host, s.name('v'));
   t.is(link.operState, 'up');
   t.is(ipLink(s.name('v'))!.operstate, 'UP');
+  await s.sandboxes.deleteMany([a!]);
+  await s.assertClean(t);
+});
+
+test('linkSetIp6Disabled turns IPv6 off for one interface, in the host namespace and inside a sandbox', async (t) => {
+  const s = await scratch(t);
+  const [a] = await makeSandboxes(s, 'a');
+  const fd = openSync(a!.path, 'r');
+  await linkAdd(s.host, { kind: 'veth', name: s.name('v'), peer: { name: 'eth0', netnsFd: fd } });
+  closeSync(fd);
+  await linkSetIp6Disabled(s.host, s.name('v'), true);
+  await linkSetIp6Disabled(handleOf(a!), 'eth0', true);
+  await linkSetUp(s.host, s.name('v'));
+  await linkSetUp(handleOf(a!), 'eth0');
+  await linkWaitOperUp(s.host, s.name('v'));
+  t.is(readFileSync(`/proc/sys/net/ipv6/conf/${s.name('v')}/disable_ipv6`, 'utf8').trim(), '1');
+  t.deepEqual(ipJson(['-6', 'addr', 'show', 'dev', s.name('v')]).flatMap((l: any) => l.addr_info ?? []), [], 'no IPv6 address on the host end');
+  t.deepEqual(ipJson(['-6', 'addr', 'show', 'dev', 'eth0'], a!.name).flatMap((l: any) => l.addr_info ?? []), [], 'none inside either');
+  await t.throwsAsync(linkSetIp6Disabled(s.host, s.name('nope'), true), { message: /disable_ipv6 of link .*no such device/ });
   await s.sandboxes.deleteMany([a!]);
   await s.assertClean(t);
 });
