@@ -1,12 +1,11 @@
 /**
- * An endpoint's veth, made the fast way: the host end joins the bridge and comes up in the same
- * request that creates the pair, the peer is created directly inside the sandbox under its final
- * name with its MAC, then one batch inside configures it. Returns when both ends carry traffic.
+ * An endpoint's veth, made the fast way: both ends created in their final namespaces under their
+ * final names in one request, then few round trips, and returns when both ends carry traffic.
  */
 import { openSync, closeSync } from 'node:fs';
 import type { DriverContext, JoinTarget } from '../../src/cnm/driver.js';
 import type { EndpointRecord, NetworkRecord } from '../../src/cnm/model.js';
-import { Handle, addrAdd, isNotFound, linkAdd, linkByName, linkDel, linkDelMany, linkSetIp4Conf, linkSetIp6AddrGenMode, linkSetIp6Disabled, linkSetUp, linkWaitOperUp, routeAdd } from '../../src/netlink/index.js';
+import { Handle, addrAdd, isNotFound, linkAdd, linkByName, linkDel, linkDelMany, linkModify, linkSetIp6Disabled, linkSetUp, linkWaitOperUp, routeAdd } from '../../src/netlink/index.js';
 import { bridgeOptions } from './options.js';
 import { bridgeNameOf } from './setup-bridge.js';
 
@@ -20,51 +19,63 @@ export function endpointAlias(owner: string, endpointId: string): string {
   return `${owner}:ep:${endpointId}`;
 }
 
-/** Create and configure the endpoint's veth. Undo: delete the pair (the peer goes with it). */
+/**
+ * Create and configure the endpoint's veth in four round trips: the pair is created from inside the
+ * sandbox (eth<N> with its MAC; the kernel echoes its index, so no lookup), its other end placed
+ * straight into the host namespace; the host end gets IPv6 off (IPv4-only networks), then its bridge,
+ * ownership mark and up in one request; one batch configures the inside; then both ends are waited
+ * for until they carry traffic. Undo: delete the pair (the other end goes with it).
+ */
 export async function setupVeth(ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord, target: JoinTarget): Promise<void> {
   const options = bridgeOptions(network.options);
   const hostEnd = hostEndOf(endpoint);
   const ipv6 = network.enableIpv6;
-  const fd = openSync(target.sandbox.path, 'r');
-  try {
-    ctx.fault('bridge.create-veth');
-    await linkAdd(ctx.host, {
-      kind: 'veth',
-      name: hostEnd,
-      master: bridgeNameOf(network),
-      up: ipv6,
-      mtu: options.mtu,
-      alias: endpointAlias(ctx.owner, endpoint.id),
-      peer: { name: target.interfaceName, netnsFd: fd, mtu: options.mtu, ...(endpoint.macAddress ? { hardwareAddr: endpoint.macAddress } : {}) },
-    });
-  } finally {
-    closeSync(fd);
-  }
-  ctx.undo.push(`delete veth ${hostEnd}`, () => linkDel(ctx.host, hostEnd).catch((error) => (isNotFound(error) ? undefined : Promise.reject(error))));
-  if (!ipv6) {
-    // An IPv4-only network's ports carry no IPv6 at all (as Docker does): otherwise every port that
-    // comes up adds an ff00::/8 route to one list of the host's table and floods MLD, costs that
-    // grow with the bridge (measured in docs/benchmarks.md).
-    await linkSetIp6Disabled(ctx.host, hostEnd, true);
-    await linkSetUp(ctx.host, hostEnd);
-  }
-  ctx.fault('bridge.after-veth');
-
   const inside = await Handle.open({ netnsPath: target.sandbox.path });
   try {
-    const link = await linkByName(inside, target.interfaceName);
-    const steps: Array<Promise<unknown>> = [linkSetUp(inside, 'lo'), linkSetIp4Conf(inside, link.index, { arpNotify: true })];
-    if (!ipv6) steps.push(linkSetIp6AddrGenMode(inside, link.index, 'none'));
-    steps.push(linkSetUp(inside, link.index));
-    if (endpoint.ipv4) steps.push(addrAdd(inside, link.index, endpoint.ipv4.cidr));
-    if (endpoint.ipv6) steps.push(addrAdd(inside, link.index, endpoint.ipv6.cidr));
+    const hostNamespace = openSync('/proc/self/ns/net', 'r');
+    let index: number | undefined;
+    let bridge: number;
+    try {
+      ctx.fault('bridge.create-veth');
+      // The bridge is looked up on the host socket while the pair is made on the sandbox's: no extra
+      // round trip, and never a stale index (a recreated bridge has a new one).
+      const made = linkAdd(inside, {
+        kind: 'veth',
+        name: target.interfaceName,
+        mtu: options.mtu,
+        ...(endpoint.macAddress ? { hardwareAddr: endpoint.macAddress } : {}),
+        peer: { name: hostEnd, netnsFd: hostNamespace, mtu: options.mtu },
+      });
+      const found = linkByName(ctx.host, bridgeNameOf(network));
+      found.catch(() => undefined);
+      index = await made;
+      ctx.undo.push(`delete veth ${hostEnd}`, () => linkDel(ctx.host, hostEnd).catch((error) => (isNotFound(error) ? undefined : Promise.reject(error))));
+      bridge = (await found).index;
+    } finally {
+      closeSync(hostNamespace);
+    }
+    ctx.fault('bridge.after-veth');
+    const eth = index ?? (await linkByName(inside, target.interfaceName)).index;
+
+    // As Docker does on IPv4-only networks, the host end carries no IPv6 at all: otherwise every port
+    // that comes up adds an ff00::/8 route to one list of the host's table and floods MLD, costs that
+    // grow with the bridge (docs/benchmarks.md).
+    if (!ipv6) await linkSetIp6Disabled(ctx.host, hostEnd, true);
+    const steps: Array<Promise<unknown>> = [
+      linkModify(ctx.host, hostEnd, { master: bridge, alias: endpointAlias(ctx.owner, endpoint.id), up: true }),
+      linkSetUp(inside, 'lo'),
+      linkModify(inside, eth, { ip4Conf: { arpNotify: true }, ...(ipv6 ? {} : { ip6AddrGenMode: 'none' as const }) }),
+      linkSetUp(inside, eth),
+    ];
+    if (endpoint.ipv4) steps.push(addrAdd(inside, eth, endpoint.ipv4.cidr));
+    if (endpoint.ipv6) steps.push(addrAdd(inside, eth, endpoint.ipv6.cidr));
     const gateway4 = network.pools.find((p) => p.family === 4)?.gateway;
     const gateway6 = network.pools.find((p) => p.family === 6)?.gateway;
     if (target.defaultRoute && gateway4 && endpoint.ipv4) steps.push(routeAdd(inside, { dst: 'default', gateway: gateway4 }));
     if (target.defaultRoute && gateway6 && endpoint.ipv6) steps.push(routeAdd(inside, { dst: 'default', gateway: gateway6 }));
     await Promise.all(steps);
     ctx.fault('bridge.after-configure');
-    await Promise.all([linkWaitOperUp(inside, link.index), linkWaitOperUp(ctx.host, hostEnd)]);
+    await Promise.all([linkWaitOperUp(inside, eth), linkWaitOperUp(ctx.host, hostEnd)]);
   } finally {
     inside.close();
   }

@@ -274,7 +274,7 @@ function kindData(spec: LinkSpec, vtepIndex: number | undefined): Buffer | undef
 /**
  * Create a link (veth pair, bridge, macvlan, vxlan) in one request, already enslaved, up and with its
  * MAC when asked; a veth peer can be created directly inside another namespace. Resolves with the new
- * link's index when the kernel echoes it: when the link and its peer stay in the handle's namespace.
+ * link's index (the kernel echoes it) unless the link itself was made in another namespace.
  * Equivalent to: `ip link add <name> [address MAC] [mtu N] [master BR] type <kind> ...` + `ip link set <name> up`
  */
 export async function linkAdd(handle: Handle, spec: LinkSpec): Promise<number | undefined> {
@@ -303,10 +303,9 @@ export async function linkAdd(handle: Handle, spec: LinkSpec): Promise<number | 
   const settings = afSpec(spec.ip4Conf, spec.ip6AddrGenMode);
   const upLater = spec.up === true && settings.length > 0;
   const payload = linkMessage({ index: spec.index ?? 0, ...flagBits(upLater ? undefined : spec.up) }, attrs, [attr(c.IFLA_LINKINFO, info)]);
-  // Echoes of a device made in another namespace are sent there and fail the request with ENOTCONN
-  // after the device exists (seen with a veth peer set up in its namespace), so only ask when all stays here.
-  const staysHere = spec.netnsFd === undefined && !(spec.kind === 'veth' && spec.peer.netnsFd !== undefined);
-  const echo = staysHere ? c.NLM_F_ECHO : 0;
+  // The echo of a link made in another namespace would be sent there, so ask only when the link
+  // stays here (a veth peer elsewhere is fine: its own notification just goes unheard).
+  const echo = spec.netnsFd === undefined ? c.NLM_F_ECHO : 0;
   const replies = await handle.socket.request(c.RTM_NEWLINK, payload, {
     op: `add ${spec.kind} link ${spec.name}${spec.kind === 'veth' ? ` (peer ${spec.peer.name})` : ''} in ${handle.describe()}`,
     flags: c.NLM_F_CREATE | c.NLM_F_EXCL | echo,
@@ -606,4 +605,34 @@ export async function linkSetIp6Disabled(handle: Handle, name: string, disabled:
     if (code === 'ENOENT') throw new NetlinkError(`set disable_ipv6 of link ${name} in ${handle.describe()}`, 19 /* ENODEV */);
     throw fromNative(`set disable_ipv6 of link ${name} in ${handle.describe()}`, error);
   }
+}
+
+/** Changes linkModify makes in one request. */
+export interface LinkChanges {
+  up?: boolean;
+  master?: number;
+  mtu?: number;
+  alias?: string;
+  group?: number;
+  hardwareAddr?: string;
+  ip4Conf?: Ip4Conf;
+  ip6AddrGenMode?: Ip6AddrGenMode;
+}
+
+/**
+ * Make several changes to a link in one request (one round trip instead of one each). The kernel
+ * applies per-family settings after the up flag, so set `ip6AddrGenMode` before `up` when it matters.
+ * Equivalent to: `ip link set <name> [master BR] [mtu N] [alias TEXT] [group G] [address MAC] [up|down]`
+ */
+export async function linkModify(handle: Handle, ref: LinkRef, changes: LinkChanges): Promise<void> {
+  const attrs: ifla.LinkAttrs = {};
+  if (changes.master !== undefined) attrs.master = changes.master;
+  if (changes.mtu !== undefined) attrs.mtu = changes.mtu;
+  if (changes.alias !== undefined) attrs.ifalias = changes.alias;
+  if (changes.group !== undefined) attrs.group = changes.group;
+  if (changes.hardwareAddr !== undefined) attrs.address = parseMac(changes.hardwareAddr);
+  const selected = select(ref, flagBits(changes.up), attrs);
+  await handle.socket.request(c.RTM_SETLINK, linkMessage(selected.data, selected.attrs, afSpec(changes.ip4Conf, changes.ip6AddrGenMode)), {
+    op: `modify link ${describe(ref)} in ${handle.describe()}`,
+  });
 }

@@ -5,7 +5,7 @@
  */
 import { openSync, closeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { Handle, linkAdd, linkDel, linkList, linkSetUp, linkSetIp4Conf, linkSetIp6AddrGenMode, linkSetIp6Disabled, linkWaitOperUp, addrAdd, routeAdd } from '../../src/netlink/index.js';
+import { Handle, linkAdd, linkDel, linkList, linkModify, linkSetUp, linkSetIp6Disabled, linkWaitOperUp, addrAdd, routeAdd } from '../../src/netlink/index.js';
 import { SandboxRoot, icmpEcho, type Sandbox } from '../../src/netns/index.js';
 import { boundLine, progress, quantile, ratioLine } from './report.js';
 import { floor, quiet } from './common.js';
@@ -28,32 +28,36 @@ interface Run {
   sandboxes: Sandbox[];
 }
 
-/** One attach: everything the floor does for one sandbox, through src/netlink and src/netns. */
+/**
+ * One attach: everything the floor does for one sandbox, through src/netlink and src/netns: the
+ * sandbox (with a socket inside), the veth made from inside (eth0 with its MAC; its other end placed
+ * straight into the host namespace), the host end onto the bridge and up, the inside configured, and
+ * both ends waited for until they carry traffic.
+ */
 async function attach(host: Handle, sandboxes: SandboxRoot, bridgeIndex: number, i: number): Promise<Sandbox> {
   const sandbox = await sandboxes.create({ name: `syb${i}`, handle: true, publish: false });
-  const fd = openSync(sandbox.path, 'r');
-  try {
-    // Both ifindexes explicit (the kernel honours the peer's only with the link's own): the host end
-    // gets one from a range nothing else uses in the benchmark's namespace, eth0 gets 2. As Docker
-    // does on IPv4-only networks, no IPv6 on the ports: no link-local, DAD or MLD floods across the
-    // bridge each time one comes up: IPv6 off on the host end before it comes up, addrgenmode none inside).
-    await linkAdd(host, { kind: 'veth', name: `sybv${i}`, index: 100_000 + i, master: bridgeIndex, peer: { name: 'eth0', netnsFd: fd, hardwareAddr: mac(i), index: 2 } });
-  } finally {
-    closeSync(fd);
-  }
-  await linkSetIp6Disabled(host, `sybv${i}`, true);
-  await linkSetUp(host, 100_000 + i);
   const inside = sandbox.handle!;
+  const hostEnd = `sybv${i}`;
+  let eth: number;
+  const hostNamespace = openSync('/proc/self/ns/net', 'r');
+  try {
+    eth = (await linkAdd(inside, { kind: 'veth', name: 'eth0', hardwareAddr: mac(i), peer: { name: hostEnd, netnsFd: hostNamespace } }))!;
+  } finally {
+    closeSync(hostNamespace);
+  }
+  // As Docker does on IPv4-only networks, no IPv6 on the ports: no link-local, DAD, MLD or ff00::/8
+  // route per port (IPv6 off on the host end before it comes up, addrgenmode none inside).
+  await linkSetIp6Disabled(host, hostEnd, true);
   await Promise.all([
+    linkModify(host, hostEnd, { master: bridgeIndex, up: true }),
     linkSetUp(inside, 'lo'),
-    linkSetIp4Conf(inside, 2, { arpNotify: true }),
-    linkSetIp6AddrGenMode(inside, 2, 'none'),
-    linkSetUp(inside, 2),
-    addrAdd(inside, 2, `${address(i)}/16`),
+    linkModify(inside, eth, { ip4Conf: { arpNotify: true }, ip6AddrGenMode: 'none' }),
+    linkSetUp(inside, eth),
+    addrAdd(inside, eth, `${address(i)}/16`),
     routeAdd(inside, { dst: 'default', gateway: '10.251.0.1' }),
   ]);
   // Attach returns when both ends can carry traffic, not merely when they are configured.
-  await Promise.all([linkWaitOperUp(inside, 2), linkWaitOperUp(host, 100_000 + i)]);
+  await Promise.all([linkWaitOperUp(inside, eth), linkWaitOperUp(host, hostEnd)]);
   inside.close();
   delete sandbox.handle;
   return sandbox;
