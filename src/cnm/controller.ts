@@ -371,15 +371,17 @@ export class Controller {
         if (existing.some((e) => e.networkId === network.id)) {
           throw forbidden(`endpoint with name ${sandbox.name} already exists in network ${network.name}`);
         }
+        // Docker's generic option: the in-sandbox name prefix (default eth), numbered per sandbox.
+        const prefix = network.options['com.docker.network.container_iface_prefix'] ?? 'eth';
         const used = new Set(existing.map((e) => e.interfaceName));
         let n = 0;
-        while (used.has(`eth${n}`)) n++;
+        while (used.has(`${prefix}${n}`)) n++;
         const defaultRoute = !network.internal && !existing.some((e) => e.driverState.defaultRoute === 'true');
         const endpoint: EndpointRecord = {
           id: newId(),
           networkId: network.id,
           sandboxId: sandbox.id,
-          interfaceName: `eth${n}`,
+          interfaceName: `${prefix}${n}`,
           macAddress: options.macAddress?.toLowerCase() ?? '',
           aliases: [...(options.aliases ?? [])],
           requested: { ...(options.ipv4Address ? { ipv4: options.ipv4Address } : {}), ...(options.ipv6Address ? { ipv6: options.ipv6Address } : {}) },

@@ -124,3 +124,46 @@ test('bad input gets a clear error naming the field and the rule, and changes no
   await engine.close();
   await s.assertClean(t);
 });
+
+test('an IPv6 network without a subnet gets a ULA /64: the sandbox has its address and reaches the gateway over IPv6', async (t) => {
+  const s = await scratch(t);
+  const engine = await openEngine(t, s);
+  const c = engine.controller;
+  const network = await c.createNetwork({ name: s.name('n'), enableIpv6: true, ipam: { config: [{ subnet: '10.122.0.0/24' }] } });
+  const v6 = network.pools.find((p) => p.family === 6)!;
+  t.regex(v6.subnet, /^fd[0-9a-f]{2}:[0-9a-f:]+\/64$/, 'a ULA /64');
+  const sandbox = await c.createSandbox({ name: s.name('a') });
+  const endpoint = await c.connect(s.name('n'), s.name('a'));
+  t.truthy(endpoint.ipv6, 'the endpoint has an IPv6 address');
+  const inside = ipJson<Array<{ addr_info: Array<{ local: string; prefixlen: number; scope: string }> }>>(['-6', 'addr', 'show', 'dev', 'eth0'], s.name('a'))[0]!;
+  t.true(inside.addr_info.some((a) => `${a.local}/${a.prefixlen}` === endpoint.ipv6!.cidr && a.scope === 'global'));
+  const routes = ipJson<Array<{ dst: string; gateway?: string }>>(['-6', 'route', 'show'], s.name('a'));
+  t.deepEqual(routes.filter((r) => r.dst === 'default').map((r) => r.gateway), [v6.gateway]);
+  t.not(await icmpEcho(sandbox.path, v6.gateway, { timeoutMs: 3000 }), null, 'ping6 to the gateway');
+  await c.deleteSandbox(s.name('a'));
+  await c.deleteNetwork(s.name('n'));
+  await engine.close();
+  await s.assertClean(t);
+});
+
+test('the MTU option sets the bridge and both veth ends, and container_iface_prefix names the interface inside', async (t) => {
+  const s = await scratch(t);
+  const engine = await openEngine(t, s);
+  const c = engine.controller;
+  const network = await c.createNetwork({
+    name: s.name('n'),
+    options: { 'com.docker.network.driver.mtu': '1400', 'com.docker.network.container_iface_prefix': 'lan' },
+    ipam: { config: [{ subnet: '10.123.0.0/24' }] },
+  });
+  await c.createSandbox({ name: s.name('a') });
+  const endpoint = await c.connect(s.name('n'), s.name('a'));
+  t.is(endpoint.interfaceName, 'lan0');
+  const mtu = (name: string, netns?: string) => ipJson<Array<{ mtu: number }>>(['link', 'show', name], netns)[0]!.mtu;
+  t.is(mtu(network.driverState.bridge!), 1400);
+  t.is(mtu(`syv${endpoint.id.slice(0, 12)}`), 1400);
+  t.is(mtu('lan0', s.name('a')), 1400);
+  await c.deleteSandbox(s.name('a'));
+  await c.deleteNetwork(s.name('n'));
+  await engine.close();
+  await s.assertClean(t);
+});
