@@ -99,7 +99,7 @@ for (const subject of subjects) {
     const a = await c.createSandbox({ name: s.name('a') });
     const b = await c.createSandbox({ name: s.name('b') });
     const ea = await c.connect(s.name('n'), s.name('a'));
-    const eb = await c.connect(s.name('n'), s.name('b'), { ipv4Address: '10.92.0.77' });
+    await c.connect(s.name('n'), s.name('b'), { ipv4Address: '10.92.0.77' });
     t.is(ea.interfaceName, 'eth0');
     t.deepEqual(addresses(s.name('a'), 'eth0'), [ea.ipv4!.cidr]);
     t.deepEqual(addresses(s.name('b'), 'eth0'), ['10.92.0.77/24']);

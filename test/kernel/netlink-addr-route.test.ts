@@ -4,9 +4,9 @@
  */
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { closeSync, openSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { scratch, type Scratch } from '../helpers/scratch.js';
+import { twoSandboxesOnABridge } from '../helpers/bridge-pair.js';
+import { scratch } from '../helpers/scratch.js';
 import { ip, ipJson, ping } from '../helpers/ip.js';
 import {
   AF_INET,
@@ -27,9 +27,7 @@ import {
   routeList,
   routeReplace,
   ValidationError,
-  type Handle,
 } from '../../src/netlink/index.js';
-import type { Sandbox } from '../../src/netns/index.js';
 import * as c from '../../src/netlink/constants.js';
 
 interface AddrInfo {
@@ -63,51 +61,6 @@ function routes(args: string[], netns: string, family: '-4' | '-6' = '-4'): IpRo
   return ipJson<IpRoute[]>([family, 'route', 'show', ...args], netns);
 }
 
-/** Two sandboxes with eth0 (index 2) on one bridge in the test namespace, lo and eth0 up, no addresses yet. */
-interface Pair {
-  bridge: string;
-  a: Sandbox;
-  b: Sandbox;
-  ha: Handle;
-  hb: Handle;
-  /** Published names, for `ip -n` and ping. */
-  na: string;
-  nb: string;
-  remove(): Promise<void>;
-}
-
-async function twoSandboxesOnABridge(s: Scratch): Promise<Pair> {
-  const bridge = s.name('br');
-  await linkAdd(s.host, { kind: 'bridge', name: bridge, up: true });
-  const [a, b] = await s.sandboxes.createMany([
-    { name: s.name('a'), handle: true },
-    { name: s.name('b'), handle: true },
-  ]);
-  for (const [i, sandbox] of [a!, b!].entries()) {
-    const fd = openSync(sandbox.path, 'r');
-    try {
-      await linkAdd(s.host, { kind: 'veth', name: s.name(`v${i}`), master: bridge, up: true, peer: { name: 'eth0', netnsFd: fd } });
-    } finally {
-      closeSync(fd);
-    }
-    // The peer cannot be set up at creation: it is set up from inside. A new namespace numbers its
-    // links from 1 (lo), so eth0 is 2.
-    await Promise.all([linkSetUp(sandbox.handle!, 'lo'), linkSetUp(sandbox.handle!, 'eth0')]);
-  }
-  return {
-    bridge,
-    a: a!,
-    b: b!,
-    ha: a!.handle!,
-    hb: b!.handle!,
-    na: a!.name,
-    nb: b!.name,
-    async remove() {
-      await s.sandboxes.deleteMany([a!, b!]);
-      await linkDel(s.host, bridge);
-    },
-  };
-}
 
 /** What `ip` shows of a namespace's addresses and routes, leaving out what changes by itself (lifetimes, DAD). */
 function snapshot(netns: string): unknown {

@@ -4,9 +4,9 @@
  * inside the throwaway namespace and the sandboxes the test makes.
  */
 import test from 'ava';
-import { closeSync, openSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { scratch, type Scratch } from '../helpers/scratch.js';
+import { twoSandboxesOnABridge } from '../helpers/bridge-pair.js';
+import { scratch } from '../helpers/scratch.js';
 import { ip, ipJson, ping } from '../helpers/ip.js';
 import {
   AF_BRIDGE,
@@ -26,9 +26,7 @@ import {
   neighList,
   neighSet,
   ValidationError,
-  type Handle,
 } from '../../src/netlink/index.js';
-import type { Sandbox } from '../../src/netns/index.js';
 import * as c from '../../src/netlink/constants.js';
 
 interface IpNeigh {
@@ -66,56 +64,12 @@ const MAC_B = '02:82:00:00:00:0b';
 const VNI_FLOOD_LIST = 8207;
 const VNI_KNOWN_MAC = 8208;
 
-/** Two sandboxes with eth0 (index 2, MACs MAC_A and MAC_B) on one bridge, lo and eth0 up, no addresses yet. */
-interface Pair {
-  bridge: string;
-  /** Host ends of the veth pairs: the bridge ports of a and b. */
-  ports: [string, string];
-  a: Sandbox;
-  b: Sandbox;
-  ha: Handle;
-  hb: Handle;
-  remove(): Promise<void>;
-}
-
-async function twoSandboxesOnABridge(s: Scratch): Promise<Pair> {
-  const bridge = s.name('br');
-  await linkAdd(s.host, { kind: 'bridge', name: bridge, up: true });
-  const [a, b] = await s.sandboxes.createMany([
-    { name: s.name('a'), handle: true },
-    { name: s.name('b'), handle: true },
-  ]);
-  const ports: [string, string] = [s.name('v0'), s.name('v1')];
-  for (const [i, sandbox] of [a!, b!].entries()) {
-    const fd = openSync(sandbox.path, 'r');
-    try {
-      await linkAdd(s.host, { kind: 'veth', name: ports[i]!, master: bridge, up: true, peer: { name: 'eth0', netnsFd: fd, hardwareAddr: [MAC_A, MAC_B][i]! } });
-    } finally {
-      closeSync(fd);
-    }
-    // The peer cannot be set up at creation: it is set up from inside. A new namespace numbers its
-    // links from 1 (lo), so eth0 is 2.
-    await Promise.all([linkSetUp(sandbox.handle!, 'lo'), linkSetUp(sandbox.handle!, 'eth0')]);
-  }
-  return {
-    bridge,
-    ports,
-    a: a!,
-    b: b!,
-    ha: a!.handle!,
-    hb: b!.handle!,
-    async remove() {
-      await s.sandboxes.deleteMany([a!, b!]);
-      await linkDel(s.host, bridge);
-    },
-  };
-}
 
 // ---- ARP and NDP ----
 
 test('a permanent ARP entry steers traffic: neighAdd a wrong MAC, neighSet the right one, neighDel it', async (t) => {
   const s = await scratch(t);
-  const pair = await twoSandboxesOnABridge(s);
+  const pair = await twoSandboxesOnABridge(s, [MAC_A, MAC_B]);
   await addrAdd(pair.ha, 2, '10.82.1.2/24');
   await addrAdd(pair.hb, 2, '10.82.1.3/24');
   const wrong = '02:82:00:00:01:99';
@@ -144,7 +98,7 @@ test('a permanent ARP entry steers traffic: neighAdd a wrong MAC, neighSet the r
 
 test('a permanent NDP entry steers IPv6 traffic the same way: neighAdd, neighSet, neighDel', async (t) => {
   const s = await scratch(t);
-  const pair = await twoSandboxesOnABridge(s);
+  const pair = await twoSandboxesOnABridge(s, [MAC_A, MAC_B]);
   await addrAdd(pair.ha, 2, 'fd82:2::2/64');
   await addrAdd(pair.hb, 2, 'fd82:2::3/64');
   const wrong = '02:82:00:00:02:99';
@@ -232,7 +186,7 @@ test("an FDB entry with the self flag goes into the device's own table", async (
 
 test('a static FDB entry on the bridge steers frames to the port it names', async (t) => {
   const s = await scratch(t);
-  const pair = await twoSandboxesOnABridge(s);
+  const pair = await twoSandboxesOnABridge(s, [MAC_A, MAC_B]);
   await addrAdd(pair.ha, 2, '10.82.6.2/24');
   await addrAdd(pair.hb, 2, '10.82.6.3/24');
   const [portA, portB] = pair.ports;
@@ -312,7 +266,7 @@ test('neighSet points a known MAC at one remote VTEP and moves it, with its own 
 
 test('a vxlan flood list carries traffic between two sandboxes, and none flows without it', async (t) => {
   const s = await scratch(t);
-  const pair = await twoSandboxesOnABridge(s);
+  const pair = await twoSandboxesOnABridge(s, [MAC_A, MAC_B]);
   const underlay = ['10.82.9.2', '10.82.9.3'];
   for (const [i, h] of [pair.ha, pair.hb].entries()) {
     await addrAdd(h, 2, `${underlay[i]}/24`);
