@@ -27,6 +27,13 @@ export interface NativeAddon {
   nlTransactMany(batches: Array<[fd: number, request: Buffer, firstSeq: number, count: number]>, timeoutMs: number): Promise<Array<Buffer | number>>;
   /** ICMP echo on a raw socket until the first reply: microseconds, or null on timeout. */
   icmpEcho(fd: number, family: number, dst: Buffer, ident: number, timeoutMs: number, intervalMs: number): Promise<number | null>;
+  /**
+   * Run one nftables JSON document (`{"nftables":[…]}`) through libnftables as one atomic
+   * transaction, in this process's network namespace, on a libuv worker (calls are serialised):
+   * libnftables' JSON output, or "" for commands that print nothing. Rejects with an Error whose
+   * message is libnftables' text, with `errno` when that text names one.
+   */
+  nftRun(document: string): Promise<string>;
   /** Make dir a shared mount point of its own (bind-mounting it onto itself first if needed). */
   makeSharedMountpoint(dir: string): void;
   /**

@@ -30,7 +30,8 @@ if (existsSync('/run/netns')) {
 }
 const links = JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }) || '[]');
 for (const link of links) if (/^(sy|yard)/.test(link.ifname)) found.push(`link ${link.ifname}`);
-const nft = spawnSync('nft', ['-j', 'list', 'tables'], { encoding: 'utf8' });
+// nftables' nft by its path: under npm, node_modules/.bin (with ava's unrelated `nft`) comes first on PATH.
+const nft = spawnSync('/usr/sbin/nft', ['-j', 'list', 'tables'], { encoding: 'utf8' });
 if (nft.status === 0) {
   for (const item of JSON.parse(nft.stdout || '{"nftables":[]}').nftables) {
     if (item.table && /switchyard/.test(item.table.name)) found.push(`nft table ${item.table.family} ${item.table.name}`);

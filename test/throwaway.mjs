@@ -2,7 +2,8 @@
 // Runs inside `unshare --net --mount --propagation private` (test/run.mjs, test/bench/run.mjs):
 // gives the throwaway namespaces a private /run (so /run/netns and exec roots vanish with them),
 // brings loopback up, runs the given command, then fails if anything of Switchyard's is left in
-// this namespace: links other than loopback, published namespaces, nsfs mounts, exec-root files.
+// this namespace: links other than loopback, published namespaces, nsfs mounts, exec-root files,
+// nftables tables named switchyard*.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
@@ -30,6 +31,16 @@ for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
   const fields = line.split(' ');
   const separator = fields.indexOf('-');
   if (separator > 0 && fields[separator + 1] === 'nsfs') leftovers.push(`nsfs mount ${fields[4]}`);
+}
+// nftables by absolute path: under `npm test` PATH starts with node_modules/.bin, whose `nft` is
+// @vercel/nft (ava's file tracer), which exits 0 printing nothing.
+const tables = spawnSync('/usr/sbin/nft', ['-j', 'list', 'tables'], { encoding: 'utf8' });
+if (tables.status === 0) {
+  for (const item of JSON.parse(tables.stdout || '{"nftables":[]}').nftables) {
+    if (item.table && /^switchyard/.test(item.table.name)) leftovers.push(`nft table ${item.table.family} ${item.table.name}`);
+  }
+} else {
+  leftovers.push(`(cannot list nft tables: ${(tables.stderr || String(tables.error)).trim()})`);
 }
 const testRoot = '/run/switchyard-test';
 if (existsSync(testRoot)) {

@@ -5,6 +5,7 @@ import { macFromIpv4 } from '../../src/cnm/mac.js';
 import { validateBridgeOptions } from './options.js';
 import { bridgeNameOf, bridgePresent, setupBridge, teardownBridge } from './setup-bridge.js';
 import { hostEndOf, setupVeth, teardownVeth } from './setup-veth.js';
+import { firewallEndpoint, firewallNetwork, setupEndpointFirewall, setupFirewall, teardownEndpointFirewall, teardownFirewall } from './setup-firewall.js';
 
 export class BridgeDriver implements Driver {
   readonly type = 'bridge';
@@ -17,12 +18,14 @@ export class BridgeDriver implements Driver {
     return validateBridgeOptions(options);
   }
 
-  createNetwork(ctx: DriverContext, network: NetworkRecord): Promise<void> {
-    return setupBridge(ctx, network);
+  async createNetwork(ctx: DriverContext, network: NetworkRecord): Promise<void> {
+    await setupBridge(ctx, network);
+    await setupFirewall(ctx, network);
   }
 
-  deleteNetwork(ctx: DriverContext, network: NetworkRecord): Promise<void> {
-    return teardownBridge(ctx, network);
+  async deleteNetwork(ctx: DriverContext, network: NetworkRecord): Promise<void> {
+    await teardownFirewall(ctx, network);
+    await teardownBridge(ctx, network);
   }
 
   async createEndpoint(_ctx: DriverContext, _network: NetworkRecord, endpoint: EndpointRecord): Promise<EndpointInterface | undefined> {
@@ -37,11 +40,13 @@ export class BridgeDriver implements Driver {
 
   async join(ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord, target: JoinTarget): Promise<JoinResult> {
     await setupVeth(ctx, network, endpoint, target);
+    await setupEndpointFirewall(ctx, network, endpoint);
     return { kind: 'configured', interfaceName: target.interfaceName };
   }
 
-  leave(ctx: DriverContext, _network: NetworkRecord, endpoint: EndpointRecord): Promise<void> {
-    return teardownVeth(ctx, endpoint);
+  async leave(ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord): Promise<void> {
+    await teardownEndpointFirewall(ctx, network, endpoint);
+    await teardownVeth(ctx, endpoint);
   }
 
   async endpointOperInfo(_ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord): Promise<Record<string, unknown>> {
@@ -53,6 +58,11 @@ export class BridgeDriver implements Driver {
   }
 
   restoreNetwork(ctx: DriverContext, network: NetworkRecord): Promise<void> {
+    // The firewall is rebuilt from the records at engine start; only the bridge needs remaking.
     return setupBridge(ctx, network);
+  }
+
+  firewallOf(network: NetworkRecord, endpoints: EndpointRecord[]) {
+    return { network: firewallNetwork(network), endpoints: endpoints.map((endpoint) => firewallEndpoint(network, endpoint)) };
   }
 }

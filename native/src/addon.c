@@ -16,7 +16,7 @@
     }                                                                 \
   } while (0)
 
-typedef enum { JOB_NS_CREATE, JOB_NS_REMOVE, JOB_SOCKET_IN, JOB_WRITE_IN, JOB_NL, JOB_NL_MANY, JOB_ICMP } job_kind;
+typedef enum { JOB_NS_CREATE, JOB_NS_REMOVE, JOB_SOCKET_IN, JOB_WRITE_IN, JOB_NL, JOB_NL_MANY, JOB_ICMP, JOB_NFT } job_kind;
 
 /* One socket's batch in a nlTransactMany call. */
 typedef struct {
@@ -59,6 +59,9 @@ typedef struct {
   size_t out_len;
   nl_item *nl_items;
   size_t nl_count;
+  char *nft_output;
+  char *nft_error;
+  int nft_errno;
   napi_ref *nl_keep;
 } job;
 
@@ -108,6 +111,8 @@ static void free_job(napi_env env, job *j) {
     if (j->nl_keep && j->nl_keep[i]) napi_delete_reference(env, j->nl_keep[i]);
   }
   free(j->nl_items);
+  free(j->nft_output);
+  free(j->nft_error);
   free(j->nl_keep);
   if (j->keep) napi_delete_reference(env, j->keep);
   napi_delete_async_work(env, j->work);
@@ -138,6 +143,9 @@ static void execute(napi_env env, void *data) {
         nl_item *it = &j->nl_items[i];
         it->result = nl_transact(it->fd, it->bytes, it->len, it->first_seq, it->count, j->b, &it->out, &it->out_len);
       }
+      break;
+    case JOB_NFT:
+      j->result = nft_run(j->data, &j->nft_output, &j->nft_error, &j->nft_errno);
       break;
     case JOB_ICMP:
       j->result64 = icmp_echo(j->a, j->b, j->addr, (uint16_t)j->c, j->d, (int)j->u1);
@@ -221,6 +229,21 @@ static void complete(napi_env env, napi_status status, void *data) {
       }
       break;
     }
+    case JOB_NFT:
+      if (j->result < 0) {
+        napi_value message;
+        napi_create_string_utf8(env, j->nft_error ? j->nft_error : "libnftables failed", NAPI_AUTO_LENGTH, &message);
+        napi_create_error(env, NULL, message, &value);
+        if (j->nft_errno) {
+          napi_value number;
+          napi_create_int32(env, j->nft_errno, &number);
+          napi_set_named_property(env, value, "errno", number);
+        }
+        failed = 1;
+      } else {
+        napi_create_string_utf8(env, j->nft_output ? j->nft_output : "", NAPI_AUTO_LENGTH, &value);
+      }
+      break;
     case JOB_ICMP:
       if (j->result64 == -ETIMEDOUT) {
         napi_get_null(env, &value);
@@ -386,6 +409,23 @@ static napi_value nl_transact_js(napi_env env, napi_callback_info info) {
   return queue(env, j, "switchyard.nlTransact");
 }
 
+/* nftRun(document: string): Promise<string> — one JSON document through libnftables, atomically,
+ * on a libuv worker; resolves with libnftables' JSON output ("" for commands that print nothing),
+ * rejects with its error text (and `errno` when the text names one). */
+static napi_value nft_run_js(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  job *j = new_job(JOB_NFT);
+  j->data = argc >= 1 ? get_string(env, argv[0]) : NULL;
+  if (!j->data) {
+    free_job(env, j);
+    napi_throw_type_error(env, NULL, "nftRun: (document: string)");
+    return NULL;
+  }
+  return queue(env, j, "switchyard.nftRun");
+}
+
 /* nlTransactMany(batches: [fd, request: Buffer, firstSeq, count][], timeoutMs): Promise<(Buffer | errno)[]>
  * Several sockets' batches in one worker job: one thread hop for many sandboxes. */
 static napi_value nl_transact_many_js(napi_env env, napi_callback_info info) {
@@ -515,6 +555,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"socketIn", NULL, socket_in_js, NULL, NULL, NULL, napi_default, NULL},
       {"writeFileIn", NULL, write_in_js, NULL, NULL, NULL, napi_default, NULL},
       {"nlTransact", NULL, nl_transact_js, NULL, NULL, NULL, napi_default, NULL},
+      {"nftRun", NULL, nft_run_js, NULL, NULL, NULL, napi_default, NULL},
       {"nlTransactMany", NULL, nl_transact_many_js, NULL, NULL, NULL, napi_default, NULL},
       {"icmpEcho", NULL, icmp_echo_js, NULL, NULL, NULL, napi_default, NULL},
       {"makeSharedMountpoint", NULL, make_shared_js, NULL, NULL, NULL, napi_default, NULL},

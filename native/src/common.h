@@ -70,4 +70,9 @@ int lock_file(const char *path);
  * Returns 0 or -errno. */
 int lock_holder(const char *path, int *holder);
 
+/* Run one JSON document through libnftables (one atomic transaction) in the process's own network
+ * namespace. 0 or -1; *output and *error are malloc'ed (error set on failure, with the errno its
+ * text names in *error_number, or 0). Calls are serialised (nft.c). */
+int nft_run(const char *document, char **output, char **error, int *error_number);
+
 #endif

@@ -23,6 +23,7 @@ import { faultPoint } from './fault.js';
 import { keys, type EndpointRecord, type NetworkRecord, type SandboxRecord } from './model.js';
 import type { Driver, DriverContext, DriverRegistry, JoinResult, Logger } from './driver.js';
 import { KeyedLock } from './lock.js';
+import type { Firewall } from '../firewall/firewall.js';
 import { macFromIpv4 } from './mac.js';
 
 /** `yard network create` / `POST /networks/create`. */
@@ -53,6 +54,7 @@ export interface ControllerOptions {
   sandboxes: SandboxRoot;
   /** Ownership mark of this engine's kernel objects. */
   owner: string;
+  firewall: Firewall;
   log: Logger;
 }
 
@@ -80,6 +82,7 @@ export class Controller {
   private readonly host: Handle;
   private readonly sandboxRoot: SandboxRoot;
   private readonly owner: string;
+  private readonly firewall: Firewall;
   private readonly log: Logger;
   private readonly networks = new Map<string, NetworkRecord>();
   private readonly endpoints = new Map<string, EndpointRecord>();
@@ -95,6 +98,7 @@ export class Controller {
     this.host = options.host;
     this.sandboxRoot = options.sandboxes;
     this.owner = options.owner;
+    this.firewall = options.firewall;
     this.log = options.log;
   }
 
@@ -110,7 +114,7 @@ export class Controller {
 
   /** The context drivers get for one operation. */
   context(undo: UndoStack, signal: AbortSignal = new AbortController().signal): DriverContext {
-    return { host: this.host, sandboxes: this.sandboxRoot, store: this.store, log: this.log, undo, signal, owner: this.owner, fault: faultPoint };
+    return { host: this.host, sandboxes: this.sandboxRoot, store: this.store, firewall: this.firewall, log: this.log, undo, signal, owner: this.owner, fault: faultPoint };
   }
 
   private driverOf(type: string, field = 'driver'): Driver {
@@ -255,6 +259,9 @@ export class Controller {
 
   /** Remove a network from what the store says (also after a crash): best effort, every error reported. */
   private async teardownNetwork(network: NetworkRecord): Promise<void> {
+    // A create interrupted before its commit left a record without its pools; IPAM has them
+    // (persisted before any driver work), and the driver's teardown needs them (gateways, NAT).
+    if (network.pools.length === 0) network.pools = await this.ipam.pools(network.id);
     network.state = 'deleting';
     await this.store.txn([], [{ kind: 'put', key: keys.network(network.id), value: network }]);
     faultPoint('network.delete.after-intent');

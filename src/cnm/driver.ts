@@ -7,6 +7,8 @@ import type { Handle } from '../netlink/handle.js';
 import type { SandboxRoot } from '../netns/sandbox.js';
 import type { Store } from '../store/store.js';
 import type { UndoStack } from './undo.js';
+import type { Firewall } from '../firewall/firewall.js';
+import type { FirewallEndpoint, FirewallNetwork } from '../firewall/ruleset.js';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
 
 /** Everything a driver may use, handed in with every call: no globals. */
@@ -15,6 +17,8 @@ export interface DriverContext {
   host: Handle;
   sandboxes: SandboxRoot;
   store: Store;
+  /** Switchyard's nftables tables: one transaction per operation. */
+  firewall: Firewall;
   log: Logger;
   /** The current operation's undo stack: push right after a step succeeds. */
   undo: UndoStack;
@@ -102,6 +106,8 @@ export interface Driver {
   restoreNetwork?(ctx: DriverContext, network: NetworkRecord): Promise<void>;
   /** Whether the network's kernel objects are present (reconcile asks before recreating). */
   networkPresent?(ctx: DriverContext, network: NetworkRecord): Promise<boolean>;
+  /** The firewall state of a network and its endpoints, for the rebuild at engine start. */
+  firewallOf?(network: NetworkRecord, endpoints: EndpointRecord[]): { network?: FirewallNetwork; endpoints: FirewallEndpoint[] };
 }
 
 /** The drivers an engine knows, by type. Filled by drivers/index.ts, the one explicit list. */

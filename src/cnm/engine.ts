@@ -12,6 +12,8 @@ import { Controller } from './controller.js';
 import { DriverRegistry, type Logger } from './driver.js';
 import { UndoStack } from './undo.js';
 import { reconcile, type ReconcileReport } from './reconcile.js';
+import { Firewall, type NftApply } from '../firewall/firewall.js';
+import { nftList, nftTransaction } from '../firewall/nft.js';
 
 export interface EngineOptions {
   store: Store;
@@ -22,6 +24,10 @@ export interface EngineOptions {
   execRoot: string;
   /** Where sandboxes are published by name (default /run/netns; null: not published). */
   publishDir?: string | null;
+  /** Name of Switchyard's nftables tables (default `switchyard`). */
+  nftPrefix?: string;
+  /** How nftables transactions run (default libnftables in-process; tests may record them). */
+  nftApply?: NftApply;
   log?: Logger;
 }
 
@@ -34,6 +40,7 @@ export class Engine {
   readonly drivers: DriverRegistry;
   readonly sandboxes: SandboxRoot;
   readonly host: Handle;
+  readonly firewall: Firewall;
   readonly owner: string;
   /** What reconcile did when this engine started. */
   readonly reconciled: ReconcileReport;
@@ -45,6 +52,7 @@ export class Engine {
     this.drivers = parts.drivers;
     this.sandboxes = parts.sandboxes;
     this.host = parts.host;
+    this.firewall = parts.firewall;
     this.owner = parts.owner;
     this.reconciled = parts.reconciled;
   }
@@ -66,10 +74,21 @@ export class Engine {
     const sandboxes = new SandboxRoot({ execRoot: options.execRoot, publishDir: options.publishDir });
     sandboxes.init();
     const host = await Handle.open();
-    const controller = new Controller({ store: options.store, ipam: options.ipam, drivers, host, sandboxes, owner, log });
+    const firewall = new Firewall(options.nftPrefix ?? 'switchyard', options.nftApply ?? nftTransaction, nftList);
+    const controller = new Controller({ store: options.store, ipam: options.ipam, drivers, host, sandboxes, owner, firewall, log });
     await controller.load();
     const reconciled = await reconcile(controller, options.ipam, drivers, sandboxes, () => controller.context(new UndoStack()), log);
-    return new Engine({ controller, store: options.store, ipam: options.ipam, drivers, sandboxes, host, owner, reconciled });
+    // The tables as the records say, in one transaction: after a reboot or a crash nothing is stale.
+    const { networks, endpoints } = controller.records();
+    const state = networks.flatMap((network) => {
+      const firewallOf = drivers.get(network.driver)?.firewallOf;
+      return firewallOf ? [firewallOf.call(drivers.get(network.driver), network, endpoints.filter((e) => e.networkId === network.id))] : [];
+    });
+    await firewall.rebuild(
+      state.flatMap((s) => (s.network ? [s.network] : [])),
+      state.flatMap((s) => s.endpoints),
+    );
+    return new Engine({ controller, store: options.store, ipam: options.ipam, drivers, sandboxes, host, firewall, owner, reconciled });
   }
 
   /** Stop: close the host socket and the store (which releases the data-root lock). Sandboxes stay. */

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   // The data root on disk, as /var/lib/switchyard would be (the exec root is on tmpfs, as /run is).
   const dataRoot = mkdtempSync(path.join(os.tmpdir(), 'switchyard-test-bench-'));
   const store = await SqliteStore.open(dataRoot);
-  const engine = await Engine.open({ store, ipam: new StoreIpam(store), register: registerBuiltinDrivers, execRoot: '/run/switchyard-bench-cnm', publishDir: null });
+  const engine = await Engine.open({ store, ipam: new StoreIpam(store), register: registerBuiltinDrivers, execRoot: '/run/switchyard-bench-cnm', publishDir: null, nftPrefix: 'switchyard_bench' });
   const c = engine.controller;
   const totals: Record<number, number> = {};
   const singles: Record<number, number[]> = {};
@@ -69,6 +69,7 @@ async function main(): Promise<void> {
       progress(`N=${n}: teardown ${((performance.now() - t1) / 1000).toFixed(3)} s`);
     }
   } finally {
+    await engine.firewall.removeAll();
     await engine.close();
     rmSync(dataRoot, { recursive: true, force: true });
   }

@@ -10,7 +10,10 @@ import { registerBuiltinDrivers } from '../../drivers/index.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { StoreIpam } from '../../src/ipam/ipam.js';
 import type { Scratch } from './scratch.js';
-import { ipJson } from './ip.js';
+import { Firewall } from '../../src/firewall/firewall.js';
+import { nftTransaction } from '../../src/firewall/nft.js';
+import { spawnSync } from 'node:child_process';
+import { ipJson, nftTableJson } from './ip.js';
 
 export interface EngineOptions {
   drivers?: Driver[];
@@ -34,6 +37,7 @@ export async function openEngine(t: ExecutionContext, s: Scratch, options: Engin
     },
     execRoot: s.execRoot,
     publishDir: s.publishDir,
+    nftPrefix: `switchyard_${s.prefix}`,
   });
   let closed = false;
   const close = engine.close.bind(engine);
@@ -42,7 +46,13 @@ export async function openEngine(t: ExecutionContext, s: Scratch, options: Engin
     closed = true;
     await close();
   };
-  t.teardown(() => engine.close());
+  t.teardown(async () => {
+    // A test that failed midway leaves the engine's bridges and veths: they carry its mark.
+    for (const link of ownedLinks(engine)) spawnSync('ip', ['link', 'del', link], { stdio: 'ignore' });
+    await engine.close();
+    // Tables stay while an engine is down (traffic keeps flowing); a test's go with the test.
+    await new Firewall(engine.firewall.prefix, nftTransaction).removeAll().catch(() => undefined);
+  });
   return engine;
 }
 
@@ -53,16 +63,28 @@ export function ownedLinks(engine: Engine): string[] {
     .map((link) => link.ifname);
 }
 
-/** Everything an engine holds: records, leases, owned links, namespace files. */
-export async function engineState(engine: Engine): Promise<{ records: string[]; leases: string[]; links: string[]; namespaceFiles: string[] }> {
+/** The engine's per-network and per-endpoint nftables state (its base chains and empty sets aside), as nft shows it. */
+export function firewallState(engine: Engine): string[] {
+  const found: string[] = [];
+  for (const family of ['inet', 'bridge']) {
+    for (const item of nftTableJson(family, engine.firewall.prefix)) {
+      if (item.chain && !['forward', 'postrouting'].includes(item.chain.name)) found.push(`${family} chain ${item.chain.name}`);
+      for (const kind of ['set', 'map']) if (item[kind]?.elem) found.push(`${family} ${kind} ${item[kind].name}: ${item[kind].elem.length}`);
+    }
+  }
+  return found.sort();
+}
+
+/** Everything an engine holds: records, leases, owned links, namespace files, firewall state. */
+export async function engineState(engine: Engine): Promise<{ records: string[]; leases: string[]; links: string[]; namespaceFiles: string[]; firewall: string[] }> {
   const records = (await engine.store.list('')).map((entry) => entry.key).filter((key) => !key.startsWith('meta/') && key !== 'ipam/pools-version');
   const leases: string[] = [];
   for (const pool of await engine.ipam.pools()) for (const lease of await engine.ipam.leases(pool.poolId)) leases.push(`${lease.address} ${lease.owner}`);
   const dir = engine.sandboxes.netnsDir;
-  return { records, leases, links: ownedLinks(engine), namespaceFiles: existsSync(dir) ? readdirSync(dir) : [] };
+  return { records, leases, links: ownedLinks(engine), namespaceFiles: existsSync(dir) ? readdirSync(dir) : [], firewall: firewallState(engine) };
 }
 
 /** Assert the engine holds nothing: no records, no leases, no owned links, no namespace files. */
 export async function assertEngineEmpty(t: ExecutionContext, engine: Engine): Promise<void> {
-  t.deepEqual(await engineState(engine), { records: [], leases: [], links: [], namespaceFiles: [] }, 'the engine holds nothing');
+  t.deepEqual(await engineState(engine), { records: [], leases: [], links: [], namespaceFiles: [], firewall: [] }, 'the engine holds nothing');
 }

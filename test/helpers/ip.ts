@@ -20,3 +20,29 @@ export function ping(netns: string, address: string, timeoutSeconds = 2): boolea
   const family = address.includes(':') ? '-6' : '-4';
   return spawnSync('ip', ['netns', 'exec', netns, 'ping', family, '-c', '1', '-W', String(timeoutSeconds), address], { stdio: 'ignore' }).status === 0;
 }
+
+/**
+ * nftables' own `nft`, by its path: npm puts node_modules/.bin first on PATH, and ava's dependency
+ * @vercel/nft installs an unrelated `nft` command there.
+ */
+export const NFT = '/usr/sbin/nft';
+
+/**
+ * `nft -j list table FAMILY NAME` as parsed JSON objects (without metainfo); [] when the table does
+ * not exist. A list that runs into another process's commit can fail: it is retried.
+ */
+export function nftTableJson(family: string, name: string): Array<Record<string, any>> {
+  for (let attempt = 1; ; attempt++) {
+    const result = spawnSync(NFT, ['-j', 'list', 'table', family, name], { encoding: 'utf8' });
+    if (result.status === 0) {
+      if (!result.stdout.trim()) return [];
+      return (JSON.parse(result.stdout).nftables as Array<Record<string, any>>).filter((item) => !item.metainfo);
+    }
+    // A list reads the whole ruleset first, and fails when another process deletes a table meanwhile:
+    // only an error that persists means the table is not there.
+    if (attempt >= 20) {
+      if (/No such file or directory/.test(result.stderr)) return [];
+      throw new Error(`nft list table ${family} ${name}: ${result.stderr.trim()}`);
+    }
+  }
+}

@@ -53,7 +53,7 @@ test('50 concurrent connects to one network get 50 distinct addresses, all answe
   t.is(replies.filter((r) => r !== null).length, 50, 'every address answers from another sandbox');
   await Promise.all(sandboxes.map((sandbox) => c.deleteSandbox(sandbox.id)));
   await c.deleteNetwork(s.name('n'));
-  t.deepEqual(await engineState(engine), { records: [], leases: [], links: [], namespaceFiles: [] });
+  t.deepEqual(await engineState(engine), { records: [], leases: [], links: [], namespaceFiles: [], firewall: [] });
   await engine.close();
   await s.assertClean(t);
 });
@@ -61,7 +61,7 @@ test('50 concurrent connects to one network get 50 distinct addresses, all answe
 test('a second engine on the same data root refuses to start and names the holder', async (t) => {
   const s = await scratch(t);
   const engine = await openEngine(t, s);
-  const result = spawnSync(process.execPath, [child, dataRootOf(s), s.execRoot, s.publishDir, 'create-network', s.name('n'), s.name('a')], { encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [child, dataRootOf(s), s.execRoot, s.publishDir, 'create-network', s.name('n'), s.name('a'), `switchyard_${s.prefix}`], { encoding: 'utf8' });
   t.not(result.status, 0);
   t.regex(result.stderr, new RegExp(`data root .* is in use by process ${process.pid}\\b`));
   t.deepEqual(engine.controller.listNetworks(), [], 'the refused engine changed nothing');

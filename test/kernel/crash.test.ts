@@ -19,7 +19,7 @@ type Operation = 'create-network' | 'connect' | 'disconnect' | 'delete-network' 
 
 /** Every fault point, with the operation that passes it and what must exist before it. */
 const cases: Array<{ operation: Operation; fault: string; before: Array<'network' | 'sandbox' | 'endpoint'> }> = [
-  ...['network.create.before-intent', 'network.create.after-intent', 'network.create.after-ipam', 'bridge.create-bridge', 'bridge.after-bridge', 'bridge.after-addresses', 'network.create.after-driver', 'network.create.after-commit'].map((fault) => ({ operation: 'create-network' as const, fault, before: [] })),
+  ...['network.create.before-intent', 'network.create.after-intent', 'network.create.after-ipam', 'bridge.create-bridge', 'bridge.after-bridge', 'bridge.after-addresses', 'bridge.before-firewall', 'bridge.after-firewall', 'network.create.after-driver', 'network.create.after-commit'].map((fault) => ({ operation: 'create-network' as const, fault, before: [] })),
   ...['sandbox.create.after-intent', 'sandbox.create.after-namespace'].map((fault) => ({ operation: 'connect' as const, fault, before: ['network' as const] })),
   ...['connect.before-intent', 'connect.after-intent', 'connect.after-ipam', 'connect.after-endpoint', 'bridge.create-veth', 'bridge.after-veth', 'bridge.after-configure', 'connect.after-join', 'connect.after-commit'].map((fault) => ({ operation: 'connect' as const, fault, before: ['network' as const, 'sandbox' as const] })),
   ...['disconnect.after-intent', 'disconnect.after-driver', 'disconnect.after-ipam'].map((fault) => ({ operation: 'disconnect' as const, fault, before: ['network' as const, 'sandbox' as const, 'endpoint' as const] })),
@@ -28,7 +28,7 @@ const cases: Array<{ operation: Operation; fault: string; before: Array<'network
 ];
 
 function runChild(s: Scratch, operation: Operation, fault: string) {
-  return spawnSync(process.execPath, [child, dataRootOf(s), s.execRoot, s.publishDir, operation, s.name('n'), s.name('a')], {
+  return spawnSync(process.execPath, [child, dataRootOf(s), s.execRoot, s.publishDir, operation, s.name('n'), s.name('a'), `switchyard_${s.prefix}`], {
     encoding: 'utf8',
     env: { ...process.env, SWITCHYARD_FAULT: fault },
     timeout: 60_000,
@@ -56,6 +56,8 @@ async function assertConsistent(t: ExecutionContext, engine: Engine, label: stri
   const owners = state.leases.map((lease) => lease.split(' ')[1]).sort();
   t.deepEqual(owners, [...networks.map(() => 'gateway'), ...endpoints.map((e) => e.id)].sort(), `${label}: every lease is a gateway or a live endpoint's`);
   t.deepEqual(state.namespaceFiles.sort(), sandboxes.map((s) => path.basename(s.path)).sort(), `${label}: namespace files are exactly the sandboxes'`);
+  const chains = networks.flatMap((n) => ['in', 'nat', 'out'].map((part) => `inet chain net_${n.id.slice(0, 12)}_${part}`));
+  t.deepEqual(state.firewall.filter((item) => item.includes(' chain ')), chains.sort(), `${label}: the firewall has exactly the records' networks`);
 }
 
 for (const { operation, fault, before } of cases) {
@@ -87,7 +89,7 @@ for (const { operation, fault, before } of cases) {
     await assertConsistent(t, engine, 'after redoing the operation');
     for (const sandbox of c.listSandboxes()) await c.deleteSandbox(sandbox.id);
     for (const network of c.listNetworks()) await c.deleteNetwork(network.id);
-    t.deepEqual(await engineState(engine), { records: [], leases: [], links: [], namespaceFiles: [] });
+    t.deepEqual(await engineState(engine), { records: [], leases: [], links: [], namespaceFiles: [], firewall: [] });
     await engine.close();
     await s.assertClean(t);
   });

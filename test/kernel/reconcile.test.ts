@@ -46,7 +46,7 @@ test('after a reboot the network is recreated as it was, and sandboxes that died
   t.not(await icmpEcho(b.path, '10.120.0.1', { timeoutMs: 2000 }), null);
   await engine.controller.deleteSandbox(s.name('b'));
   await engine.controller.deleteNetwork(s.name('n'));
-  t.deepEqual(await engineState(engine), { records: [], leases: [], links: [], namespaceFiles: [] });
+  t.deepEqual(await engineState(engine), { records: [], leases: [], links: [], namespaceFiles: [], firewall: [] });
   await engine.close();
   await s.assertClean(t);
 });

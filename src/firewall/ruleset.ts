@@ -1,0 +1,173 @@
+/**
+ * Switchyard's nftables rules as JSON commands (libnftables-json(5)), built from what the engine
+ * knows about a network. Pure: no kernel here. The shape is in docs/firewall.md: constant base chains
+ * dispatch through verdict maps and sets, so rules grow with networks, never with endpoints.
+ */
+
+/** One JSON command of a transaction. */
+export type NftCommand = Record<string, unknown>;
+
+/** What the firewall needs to know about one bridge network. */
+export interface FirewallNetwork {
+  /** The network id (chains are named after its first 12 hex digits). */
+  id: string;
+  bridge: string;
+  /** IPv4 and IPv6 subnets (CIDR). */
+  subnets: string[];
+  internal: boolean;
+  /** enable_ip_masquerade (default true). */
+  masquerade: boolean;
+}
+
+const meta = (key: string) => ({ meta: { key } });
+const match = (op: '==' | '!=', left: unknown, right: unknown) => ({ match: { op, left, right } });
+const ACCEPT_POLICY = 'accept';
+
+function chainNames(network: FirewallNetwork) {
+  const short = network.id.slice(0, 12);
+  return { in: `net_${short}_in`, out: `net_${short}_out`, nat: `net_${short}_nat` };
+}
+
+function prefixOf(cidr: string): { family: 4 | 6; addr: string; len: number } {
+  const [addr = '', len = ''] = cidr.split('/');
+  return { family: addr.includes(':') ? 6 : 4, addr, len: Number(len) };
+}
+
+/** The base of both tables: sets, maps and hooked chains with their constant rules. */
+export function baseCommands(prefix: string): NftCommand[] {
+  const inet = { family: 'inet', table: prefix };
+  const bridge = { family: 'bridge', table: prefix };
+  const rule = (family: typeof inet, chain: string, expr: unknown[]) => ({ add: { rule: { ...family, chain, expr } } });
+  return [
+    { add: { table: { family: 'inet', name: prefix } } },
+    { add: { set: { ...inet, name: 'bridges', type: 'ifname' } } },
+    { add: { map: { ...inet, name: 'fwd_in', type: 'ifname', map: 'verdict' } } },
+    { add: { map: { ...inet, name: 'fwd_out', type: 'ifname', map: 'verdict' } } },
+    { add: { map: { ...inet, name: 'nat_src4', type: 'ipv4_addr', map: 'verdict', flags: ['interval'] } } },
+    { add: { map: { ...inet, name: 'nat_src6', type: 'ipv6_addr', map: 'verdict', flags: ['interval'] } } },
+    { add: { chain: { ...inet, name: 'forward', type: 'filter', hook: 'forward', prio: 0, policy: ACCEPT_POLICY } } },
+    { add: { chain: { ...inet, name: 'postrouting', type: 'nat', hook: 'postrouting', prio: 100, policy: ACCEPT_POLICY } } },
+    rule(inet, 'forward', [{ vmap: { key: meta('iifname'), data: '@fwd_in' } }]),
+    rule(inet, 'forward', [{ vmap: { key: meta('oifname'), data: '@fwd_out' } }]),
+    rule(inet, 'postrouting', [{ vmap: { key: { payload: { protocol: 'ip', field: 'saddr' } }, data: '@nat_src4' } }]),
+    rule(inet, 'postrouting', [{ vmap: { key: { payload: { protocol: 'ip6', field: 'saddr' } }, data: '@nat_src6' } }]),
+    { add: { table: { family: 'bridge', name: prefix } } },
+    // Ports of networks with ICC off: frames they send to other ports are dropped. (Matching the
+    // bridge itself, `meta ibrname`, needs a kernel module this machine does not have.)
+    { add: { set: { ...bridge, name: 'icc_off_ports', type: 'ifname' } } },
+    { add: { chain: { ...bridge, name: 'forward', type: 'filter', hook: 'forward', prio: 0, policy: ACCEPT_POLICY } } },
+    rule(bridge, 'forward', [match('==', meta('iifname'), '@icc_off_ports'), { drop: null }]),
+  ];
+}
+
+/**
+ * Empty both tables without deleting them (deleting and re-adding a table in one batch breaks the
+ * references that follow it in that batch): all rules flushed, every set and map emptied, every
+ * chain but the base ones deleted. `existing` is what the tables hold now (from a list). With the
+ * base and the networks added after it in the same transaction, this replaces the ruleset atomically.
+ */
+export function clearCommands(prefix: string, existing: Array<{ family: string; kind: 'chain' | 'set' | 'map'; name: string }>): NftCommand[] {
+  const commands: NftCommand[] = [
+    { add: { table: { family: 'inet', name: prefix } } },
+    { flush: { table: { family: 'inet', name: prefix } } },
+    { add: { table: { family: 'bridge', name: prefix } } },
+    { flush: { table: { family: 'bridge', name: prefix } } },
+  ];
+  for (const item of existing.filter((i) => i.kind !== 'chain')) commands.push({ flush: { [item.kind]: { family: item.family, table: prefix, name: item.name } } });
+  for (const item of existing.filter((i) => i.kind === 'chain' && !['forward', 'postrouting'].includes(i.name))) {
+    commands.push({ delete: { chain: { family: item.family, table: prefix, name: item.name } } });
+  }
+  return commands;
+}
+
+/** Remove both tables (idempotent: each is added first, as nft 1.0.6 has no destroy). */
+export function dropCommands(prefix: string): NftCommand[] {
+  return [
+    { add: { table: { family: 'inet', name: prefix } } },
+    { delete: { table: { family: 'inet', name: prefix } } },
+    { add: { table: { family: 'bridge', name: prefix } } },
+    { delete: { table: { family: 'bridge', name: prefix } } },
+  ];
+}
+
+/** Add one network: its chains, their rules, and its map and set elements. */
+export function addNetworkCommands(prefix: string, network: FirewallNetwork): NftCommand[] {
+  const inet = { family: 'inet', table: prefix };
+  const chains = chainNames(network);
+  const rule = (chain: string, expr: unknown[]) => ({ add: { rule: { ...inet, chain, expr } } });
+  const commands: NftCommand[] = [
+    { add: { chain: { ...inet, name: chains.in } } },
+    { add: { chain: { ...inet, name: chains.out } } },
+    // From the bridge: staying on it is ICC's business (bridge table); an internal network goes
+    // nowhere else; no network reaches another Switchyard bridge (isolation, both ways, since the
+    // other bridge's chain drops its side too).
+    rule(chains.in, [match('==', meta('oifname'), network.bridge), { return: null }]),
+    ...(network.internal ? [rule(chains.in, [{ drop: null }])] : []),
+    rule(chains.in, [match('==', meta('oifname'), '@bridges'), { drop: null }]),
+    // Into the bridge from elsewhere: nothing reaches an internal network.
+    rule(chains.out, [match('==', meta('iifname'), network.bridge), { return: null }]),
+    ...(network.internal ? [rule(chains.out, [{ drop: null }])] : []),
+    { add: { element: { ...inet, name: 'bridges', elem: [network.bridge] } } },
+    { add: { element: { ...inet, name: 'fwd_in', elem: [[network.bridge, { jump: { target: chains.in } }]] } } },
+    { add: { element: { ...inet, name: 'fwd_out', elem: [[network.bridge, { jump: { target: chains.out } }]] } } },
+  ];
+  if (network.masquerade && !network.internal) {
+    commands.push({ add: { chain: { ...inet, name: chains.nat } } });
+    commands.push(rule(chains.nat, [match('!=', meta('oifname'), network.bridge), { masquerade: null }]));
+    for (const subnet of network.subnets) {
+      const p = prefixOf(subnet);
+      commands.push({
+        add: { element: { ...inet, name: p.family === 4 ? 'nat_src4' : 'nat_src6', elem: [[{ prefix: { addr: p.addr, len: p.len } }, { jump: { target: chains.nat } }]] } },
+      });
+    }
+  }
+  return commands;
+}
+
+/**
+ * Remove one network: elements first (they hold the jumps to its chains), then its chains. Each
+ * piece is added before it is deleted, so removing a network that is half there, or gone, works.
+ */
+export function removeNetworkCommands(prefix: string, network: FirewallNetwork): NftCommand[] {
+  const inet = { family: 'inet', table: prefix };
+  const chains = chainNames(network);
+  const names = [chains.in, chains.out, chains.nat];
+  const element = (name: string, key: unknown, data?: unknown): NftCommand[] => [
+    { add: { element: { ...inet, name, elem: [data === undefined ? key : [key, data]] } } },
+    { delete: { element: { ...inet, name, elem: [key] } } },
+  ];
+  // The chains first (the placeholder elements jump to them), then the elements, then the chains.
+  const commands: NftCommand[] = names.map((name) => ({ add: { chain: { ...inet, name } } }));
+  commands.push(
+    ...element('fwd_in', network.bridge, { jump: { target: chains.in } }),
+    ...element('fwd_out', network.bridge, { jump: { target: chains.out } }),
+    ...element('bridges', network.bridge),
+  );
+  for (const subnet of network.subnets) {
+    const p = prefixOf(subnet);
+    commands.push(...element(p.family === 4 ? 'nat_src4' : 'nat_src6', { prefix: { addr: p.addr, len: p.len } }, { jump: { target: chains.nat } }));
+  }
+  for (const name of names) commands.push({ flush: { chain: { ...inet, name } } }, { delete: { chain: { ...inet, name } } });
+  return commands;
+}
+
+/** One endpoint's port on its network's bridge. */
+export interface FirewallEndpoint {
+  /** The host end of the endpoint's veth: its bridge port. */
+  port: string;
+  /** enable_icc of its network. */
+  icc: boolean;
+}
+
+/** Add one endpoint: with ICC off, its port joins the set whose frames to other ports are dropped. */
+export function addEndpointCommands(prefix: string, endpoint: FirewallEndpoint): NftCommand[] {
+  if (endpoint.icc) return [];
+  return [{ add: { element: { family: 'bridge', table: prefix, name: 'icc_off_ports', elem: [endpoint.port] } } }];
+}
+
+/** Remove one endpoint's elements (idempotent). */
+export function removeEndpointCommands(prefix: string, endpoint: FirewallEndpoint): NftCommand[] {
+  if (endpoint.icc) return [];
+  const element = { family: 'bridge', table: prefix, name: 'icc_off_ports', elem: [endpoint.port] };
+  return [{ add: { element } }, { delete: { element } }];
+}

@@ -1,0 +1,155 @@
+/**
+ * The firewall with real traffic: egress masqueraded to the host's address as seen from an
+ * "outside" host (one more namespace behind a veth), isolation between networks, internal networks,
+ * ICC off, and nothing of Switchyard's left in nftables afterwards. Rules grow with networks only.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { scratch, type Scratch } from '../helpers/scratch.js';
+import { nftTableJson } from '../helpers/ip.js';
+import { openEngine } from '../helpers/engine.js';
+import { addrAdd, linkAdd, linkSetUp, routeAdd } from '../../src/netlink/index.js';
+import { icmpEcho, sandboxExec, sandboxSpawn, type Sandbox } from '../../src/netns/index.js';
+import type { Engine } from '../../src/cnm/engine.js';
+
+/** nft's view of one of the engine's tables (the independent checker). */
+const nftTable = nftTableJson;
+
+function ruleCount(prefix: string): number {
+  return [...nftTable('inet', prefix), ...nftTable('bridge', prefix)].filter((item) => item.rule).length;
+}
+
+/** An outside host: a sandbox behind a veth from the test namespace (10.131.N.1 here, .2 there). */
+async function outside(s: Scratch, n: number): Promise<{ sandbox: Sandbox; address: string; hostAddress: string }> {
+  const sandbox = await s.sandboxes.create({ name: s.name('out'), handle: true });
+  const fd = openSync(sandbox.path, 'r');
+  await linkAdd(s.host, { kind: 'veth', name: s.name('up'), up: true, peer: { name: 'eth0', netnsFd: fd } });
+  closeSync(fd);
+  await addrAdd(s.host, s.name('up'), `10.131.${n}.1/24`);
+  const h = sandbox.handle!;
+  await Promise.all([linkSetUp(h, 'lo'), linkSetUp(h, 'eth0')]);
+  await addrAdd(h, 'eth0', `10.131.${n}.2/24`);
+  h.close();
+  return { sandbox, address: `10.131.${n}.2`, hostAddress: `10.131.${n}.1` };
+}
+
+/** A TCP server in `host` that answers every connection with the peer's address, then a client in `from`. */
+async function sourceSeenBy(host: Sandbox, address: string, from: Sandbox): Promise<string | null> {
+  const server = sandboxSpawn(host, [process.execPath, '-e', `require('net').createServer((c) => c.end(c.remoteAddress)).listen(7777, '${address}', () => console.log('ready'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.stdout!.once('data', () => resolve());
+      server.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+    });
+    const client = await sandboxExec(from, [process.execPath, '-e', `const c = require('net').connect(7777, '${address}'); let d = ''; c.on('data', (x) => (d += x)); c.on('end', () => { process.stdout.write(d); process.exit(0); }); c.on('error', () => process.exit(3)); setTimeout(() => process.exit(4), 2000)`], { timeoutMs: 5000 });
+    return client.exitCode === 0 ? client.stdout.replace(/^::ffff:/, '') : null;
+  } finally {
+    server.kill('SIGKILL');
+  }
+}
+
+async function cleanup(t: ExecutionContext, s: Scratch, engine: Engine, extra: Sandbox[]) {
+  const c = engine.controller;
+  for (const sandbox of c.listSandboxes()) await c.deleteSandbox(sandbox.id);
+  for (const network of c.listNetworks()) await c.deleteNetwork(network.id);
+  await s.sandboxes.deleteMany(extra);
+  await engine.firewall.removeAll();
+  t.deepEqual([...nftTable('inet', engine.firewall.prefix), ...nftTable('bridge', engine.firewall.prefix)], [], "nothing of the engine's is left in nftables");
+  await engine.close();
+  await s.assertClean(t);
+}
+
+test('egress is masqueraded to the host-side address, with forwarding on', async (t) => {
+  const s = await scratch(t);
+  const engine = await openEngine(t, s);
+  const out = await outside(s, 1);
+  const c = engine.controller;
+  await c.createNetwork({ name: s.name('n'), ipam: { config: [{ subnet: '10.130.1.0/24' }] } });
+  // (ip_forward is shared by every test of this namespace; that the driver says when it turns it on
+  // is shown in test/unit/bridge-firewall.test.ts.)
+  t.is(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), '1');
+  const a = await c.createSandbox({ name: s.name('a') });
+  await c.connect(s.name('n'), s.name('a'));
+  t.is(await sourceSeenBy(out.sandbox, out.address, a), out.hostAddress, 'the outside sees the host, not 10.130.1.x');
+
+  // Without masquerade the outside sees the sandbox's own address (and, lacking a route back, cannot answer).
+  await c.createNetwork({ name: s.name('m'), options: { 'com.docker.network.bridge.enable_ip_masquerade': 'false' }, ipam: { config: [{ subnet: '10.130.9.0/24' }] } });
+  const b = await c.createSandbox({ name: s.name('b') });
+  await c.connect(s.name('m'), s.name('b'));
+  t.is(await sourceSeenBy(out.sandbox, out.address, b), null, 'no masquerade: no way back');
+  await cleanup(t, s, engine, [out.sandbox]);
+});
+
+test('networks are isolated from each other; each reaches its own gateway', async (t) => {
+  const s = await scratch(t);
+  const engine = await openEngine(t, s);
+  const c = engine.controller;
+  await c.createNetwork({ name: s.name('n1'), ipam: { config: [{ subnet: '10.130.11.0/24' }] } });
+  await c.createNetwork({ name: s.name('n2'), ipam: { config: [{ subnet: '10.130.12.0/24' }] } });
+  const a = await c.createSandbox({ name: s.name('a') });
+  const b = await c.createSandbox({ name: s.name('b') });
+  const ea = await c.connect(s.name('n1'), s.name('a'));
+  const eb = await c.connect(s.name('n2'), s.name('b'));
+  t.not(await icmpEcho(a.path, '10.130.11.1', { timeoutMs: 2000 }), null);
+  t.not(await icmpEcho(b.path, '10.130.12.1', { timeoutMs: 2000 }), null);
+  t.is(await icmpEcho(a.path, eb.ipv4!.cidr.split('/')[0]!, { timeoutMs: 500 }), null, 'n1 cannot reach n2');
+  t.is(await icmpEcho(b.path, ea.ipv4!.cidr.split('/')[0]!, { timeoutMs: 500 }), null, 'n2 cannot reach n1');
+  await cleanup(t, s, engine, []);
+});
+
+test('an internal network reaches nothing outside it and nothing outside reaches it', async (t) => {
+  const s = await scratch(t);
+  const engine = await openEngine(t, s);
+  const out = await outside(s, 2);
+  const c = engine.controller;
+  await c.createNetwork({ name: s.name('i'), internal: true, ipam: { config: [{ subnet: '10.130.21.0/24' }] } });
+  const a = await c.createSandbox({ name: s.name('a') });
+  const b = await c.createSandbox({ name: s.name('b') });
+  const ea = await c.connect(s.name('i'), s.name('a'));
+  await c.connect(s.name('i'), s.name('b'));
+  t.deepEqual(JSON.parse(execFileSync('ip', ['-j', '-n', s.name('a'), 'route', 'show', 'default'], { encoding: 'utf8' })), [], 'no default route');
+  t.not(await icmpEcho(b.path, ea.ipv4!.cidr.split('/')[0]!, { timeoutMs: 2000 }), null, 'inside the network: fine');
+  await routeAdd(s.host, { dst: '10.130.21.0/24', link: s.name('up') }).catch(() => undefined);
+  execFileSync('ip', ['-n', s.name('out'), 'route', 'add', '10.130.21.0/24', 'via', out.hostAddress]);
+  execFileSync('ip', ['-n', s.name('a'), 'route', 'add', 'default', 'via', '10.130.21.1']);
+  t.is(await icmpEcho(a.path, out.address, { timeoutMs: 500 }), null, 'out of an internal network: dropped');
+  t.is(await icmpEcho(out.sandbox.path, ea.ipv4!.cidr.split('/')[0]!, { timeoutMs: 500 }), null, 'into an internal network: dropped');
+  await cleanup(t, s, engine, [out.sandbox]);
+});
+
+test('with enable_icc=false endpoints of one network cannot reach each other, only the gateway', async (t) => {
+  const s = await scratch(t);
+  const engine = await openEngine(t, s);
+  const c = engine.controller;
+  await c.createNetwork({ name: s.name('n'), options: { 'com.docker.network.bridge.enable_icc': 'false' }, ipam: { config: [{ subnet: '10.130.31.0/24' }] } });
+  const a = await c.createSandbox({ name: s.name('a') });
+  await c.createSandbox({ name: s.name('b') });
+  await c.connect(s.name('n'), s.name('a'));
+  const eb = await c.connect(s.name('n'), s.name('b'));
+  t.not(await icmpEcho(a.path, '10.130.31.1', { timeoutMs: 2000 }), null, 'the gateway answers');
+  t.is(await icmpEcho(a.path, eb.ipv4!.cidr.split('/')[0]!, { timeoutMs: 500 }), null, 'the other endpoint does not');
+  await c.disconnect(s.name('n'), s.name('b'));
+  const ports = nftTable('bridge', engine.firewall.prefix).find((item) => item.set?.name === 'icc_off_ports')?.set.elem ?? [];
+  t.is(ports.length, 1, 'one port left in the ICC-off set after a disconnect');
+  await cleanup(t, s, engine, []);
+});
+
+test('rules grow with networks, not with endpoints: a + b x networks', async (t) => {
+  const s = await scratch(t);
+  const engine = await openEngine(t, s);
+  const c = engine.controller;
+  const counts: Record<number, number> = {};
+  for (let n = 1; n <= 10; n++) {
+    await c.createNetwork({ name: s.name(`n${n}`), ipam: { config: [{ subnet: `10.132.${n}.0/24` }] } });
+    if (n === 1 || n === 10) counts[n] = ruleCount(engine.firewall.prefix);
+  }
+  const sandboxes = await Promise.all(Array.from({ length: 20 }, (_, i) => c.createSandbox({ name: s.name(`s${i}`) })));
+  await Promise.all(sandboxes.map((sandbox, i) => c.connect(s.name(`n${(i % 10) + 1}`), sandbox.id)));
+  const withEndpoints = ruleCount(engine.firewall.prefix);
+  const perNetwork = (counts[10]! - counts[1]!) / 9;
+  t.true(Number.isInteger(perNetwork), `each network adds the same number of rules (${perNetwork})`);
+  t.is(withEndpoints, counts[10], '20 endpoints add no rule');
+  t.log(`rules = ${counts[1]! - perNetwork} + ${perNetwork} x networks`);
+  await cleanup(t, s, engine, []);
+});

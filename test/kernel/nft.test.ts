@@ -1,0 +1,253 @@
+/**
+ * nftables through libnftables in the native addon (src/firewall/nft.ts). The `nft` CLI is the
+ * independent checker. Every table is named `switchyard_<test prefix>…`, removed at the end of its
+ * test (and by teardown when a test fails), and the test asserts none is left.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { native } from '../../native/index.js';
+import { FirewallError, nftDeleteTable, nftList, nftTransaction, type NftCommand } from '../../src/firewall/index.js';
+import { scratch } from '../helpers/scratch.js';
+
+/**
+ * The nftables CLI by absolute path: under `npm test`, PATH starts with node_modules/.bin, where
+ * `nft` is @vercel/nft (ava's file tracer), not nftables.
+ */
+const NFT = '/usr/sbin/nft';
+
+function nftCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(NFT, args, { encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** `nft -j list …` parsed, without the metainfo; null when nft fails (e.g. no such table). */
+function nftJson(args: string[]): Array<Record<string, any>> | null {
+  const result = nftCli(['-j', 'list', ...args]);
+  if (result.status !== 0) return null;
+  return (JSON.parse(result.stdout).nftables as Array<Record<string, any>>).filter((item) => !item.metainfo);
+}
+
+/** Names of the tables (any family) whose name starts with `start`, as the CLI lists them. */
+function tablesStartingWith(start: string): string[] {
+  return (nftJson(['tables']) ?? []).filter((item) => item.table?.name.startsWith(start)).map((item) => `${item.table.family} ${item.table.name}`);
+}
+
+/** A unique table name for this test, and the teardown that removes what a failed test left. */
+async function tableFor(t: ExecutionContext): Promise<{ name: string; assertNoTables(): void }> {
+  const s = await scratch(t);
+  const name = `switchyard_${s.prefix}`;
+  t.teardown(() => {
+    for (const table of tablesStartingWith(name)) nftCli(['delete', 'table', ...table.split(' ')]);
+  });
+  return {
+    name,
+    assertNoTables() {
+      t.deepEqual(tablesStartingWith(name), [], 'no table of this test is left');
+    },
+  };
+}
+
+const inetTable = (name: string): NftCommand => ({ add: { table: { family: 'inet', name } } });
+
+function elements(list: Array<Record<string, any>> | null, set: string): unknown[] {
+  return list?.find((item) => item.set?.name === set)?.set.elem ?? [];
+}
+
+test('a transaction adds a table, a chain, a rule and a named set with elements, as nft lists them', async (t) => {
+  const { name, assertNoTables } = await tableFor(t);
+  const at = { family: 'inet', table: name };
+  await nftTransaction([
+    inetTable(name),
+    { add: { chain: { ...at, name: 'forward', type: 'filter', hook: 'forward', prio: 0, policy: 'accept' } } },
+    { add: { set: { ...at, name: 'blocked', type: 'ipv4_addr' } } },
+    { add: { element: { ...at, name: 'blocked', elem: ['192.0.2.1', '192.0.2.2'] } } },
+    { add: { rule: { ...at, chain: 'forward', comment: 'switchyard test', expr: [{ match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: '@blocked' } }, { drop: null }] } } },
+  ]);
+  const listed = nftJson(['table', 'inet', name]);
+  t.truthy(listed, 'nft lists the table');
+  t.truthy(listed!.find((item) => item.table?.name === name));
+  const chain = listed!.find((item) => item.chain?.name === 'forward')?.chain;
+  t.like(chain, { type: 'filter', hook: 'forward', prio: 0, policy: 'accept' });
+  t.deepEqual(elements(listed, 'blocked').sort(), ['192.0.2.1', '192.0.2.2']);
+  const rules = listed!.filter((item) => item.rule).map((item) => item.rule);
+  t.is(rules.length, 1);
+  t.is(rules[0].comment, 'switchyard test');
+  t.deepEqual(rules[0].expr, [{ match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: '@blocked' } }, { drop: null }]);
+  await nftDeleteTable('inet', name);
+  assertNoTables();
+});
+
+test('a transaction with one bad command changes nothing, and the next one works', async (t) => {
+  const { name, assertNoTables } = await tableFor(t);
+  const at = { family: 'inet', table: name };
+  const good = [inetTable(name), { add: { chain: { ...at, name: 'c' } } }, { add: { set: { ...at, name: 's', type: 'ipv4_addr' } } }];
+
+  // Refused by the kernel, after libnftables sent the whole batch: a set of size 1 given two
+  // elements (libnftables does not check sizes; the kernel says ENFILE).
+  const kernel = await t.throwsAsync(
+    nftTransaction([...good, { add: { set: { ...at, name: 'small', type: 'ipv4_addr', size: 1 } } }, { add: { element: { ...at, name: 'small', elem: ['192.0.2.1', '192.0.2.2'] } } }]),
+    { instanceOf: FirewallError },
+  );
+  t.is(kernel!.message, 'nft transaction: Could not process rule: Too many open files in system');
+  t.is(kernel!.errno, 23, 'ENFILE');
+  t.deepEqual(tablesStartingWith(name), [], 'no table: the whole batch was refused');
+
+  // A jump to a chain that does not exist: refused by libnftables (when its cache knows the chains)
+  // or by the kernel, ENOENT either way.
+  const jump = await t.throwsAsync(nftTransaction([...good, { add: { rule: { ...at, chain: 'c', expr: [{ jump: { target: 'missing' } }] } } }]), { instanceOf: FirewallError });
+  t.regex(jump!.message, /^nft transaction: .*No such file or directory/);
+  t.is(jump!.errno, 2, 'ENOENT');
+  t.deepEqual(tablesStartingWith(name), []);
+
+  // Refused by libnftables before anything is sent: a field ip does not have.
+  const parse = await t.throwsAsync(nftTransaction([...good, { add: { rule: { ...at, chain: 'c', expr: [{ match: { op: '==', left: { payload: { protocol: 'ip', field: 'bogus' } }, right: 1 } }] } } }]), { instanceOf: FirewallError });
+  t.regex(parse!.message, /^nft transaction: Unknown ip field 'bogus'/);
+  t.regex(parse!.message, /Parsing command array at index 4 failed/, 'libnftables names the command (index 0 is the metainfo)');
+  t.is(parse!.errno, undefined, 'a parse error names no errno');
+  t.deepEqual(tablesStartingWith(name), []);
+
+  // A command libnftables does not know.
+  const unknown = await t.throwsAsync(nftTransaction([{ frobnicate: { table: { family: 'inet', name } } }]), { instanceOf: FirewallError });
+  t.regex(unknown!.message, /^nft transaction: .*frobnicate|^nft transaction: Unknown/);
+
+  // The context dropped after a failure is replaced: the same commands without the bad one apply.
+  await nftTransaction(good);
+  t.truthy(nftJson(['table', 'inet', name]));
+  await nftDeleteTable('inet', name);
+  assertNoTables();
+});
+
+test('the error says what was being done and carries libnftables text; the addon rejects with errno', async (t) => {
+  const { name, assertNoTables } = await tableFor(t);
+  // Deleting a table that does not exist: ENOENT in libnftables' words ("Could not process rule: No
+  // such file or directory" from the kernel, or "No such file or directory; did you mean table …"
+  // when libnftables' cache already knows the tables).
+  const error = await t.throwsAsync(nftTransaction([{ delete: { table: { family: 'inet', name } } }]), { instanceOf: FirewallError });
+  t.regex(error!.message, /^nft transaction: (Could not process rule: )?No such file or directory/);
+  t.is(error!.errno, 2);
+  // The addon itself: the raw text (location prefix and all) and errno.
+  const raw = await t.throwsAsync(native().nftRun(JSON.stringify({ nftables: [{ delete: { table: { family: 'inet', name } } }] })));
+  t.regex(raw!.message, /^internal:0:0-0: Error: (Could not process rule: )?No such file or directory/);
+  t.is((raw as Error & { errno?: number }).errno, 2);
+  // Not JSON: refused, never run as nft syntax.
+  const text = await t.throwsAsync(native().nftRun(`add table inet ${name}`));
+  t.regex(text!.message, /not a JSON document/);
+  // Listing a table that does not exist.
+  const list = await t.throwsAsync(nftList({ list: { table: { family: 'inet', name } } }), { instanceOf: FirewallError });
+  t.regex(list!.message, /^nft list: .*No such file or directory/);
+  t.is(list!.errno, 2);
+  assertNoTables();
+});
+
+test('nftList returns the table and its objects, with handles', async (t) => {
+  const { name, assertNoTables } = await tableFor(t);
+  const at = { family: 'inet', table: name };
+  await nftTransaction([
+    inetTable(name),
+    { add: { chain: { ...at, name: 'c' } } },
+    { add: { map: { ...at, name: 'm', type: 'ifname', map: 'verdict' } } },
+    { add: { element: { ...at, name: 'm', elem: [['syv1', { accept: null }]] } } },
+    { add: { rule: { ...at, chain: 'c', expr: [{ accept: null }] } } },
+  ]);
+  const listed = await nftList({ list: { table: { family: 'inet', name } } });
+  t.false(listed.some((item) => 'metainfo' in item));
+  const kinds = listed.map((item) => Object.keys(item)[0]).sort();
+  t.deepEqual(kinds, ['chain', 'map', 'rule', 'table']);
+  for (const item of listed) t.is(typeof (Object.values(item)[0] as { handle?: unknown }).handle, 'number', 'output carries handles');
+  t.deepEqual((listed.find((item) => item.map)!.map as { elem: unknown }).elem, [['syv1', { accept: null }]]);
+  // The same as the CLI sees it (apart from key order).
+  t.deepEqual(listed, nftJson(['table', 'inet', name]));
+  await nftDeleteTable('inet', name);
+  assertNoTables();
+});
+
+test('deleting a table is idempotent: it works on a table that exists, and again when it is gone', async (t) => {
+  const { name, assertNoTables } = await tableFor(t);
+  await nftTransaction([inetTable(name), { add: { chain: { family: 'inet', table: name, name: 'c' } } }, { add: { table: { family: 'bridge', name } } }]);
+  t.deepEqual(tablesStartingWith(name).sort(), [`bridge ${name}`, `inet ${name}`]);
+  await nftDeleteTable('inet', name);
+  t.deepEqual(tablesStartingWith(name), [`bridge ${name}`], 'only the inet table went');
+  await nftDeleteTable('inet', name);
+  await nftDeleteTable('bridge', name);
+  await nftDeleteTable('bridge', name);
+  assertNoTables();
+});
+
+test('1000 set elements in one transaction', async (t) => {
+  const { name, assertNoTables } = await tableFor(t);
+  const at = { family: 'inet', table: name };
+  const addresses = Array.from({ length: 1000 }, (_, i) => `10.${i >> 8}.${i & 255}.1`);
+  await nftTransaction([inetTable(name), { add: { set: { ...at, name: 's', type: 'ipv4_addr' } } }, { add: { element: { ...at, name: 's', elem: addresses } } }]);
+  const listed = elements(nftJson(['set', 'inet', name, 's']), 's');
+  t.is(listed.length, 1000);
+  t.deepEqual(new Set(listed), new Set(addresses));
+  await nftDeleteTable('inet', name);
+  assertNoTables();
+});
+
+test('50 concurrent transactions all apply, through the queue and straight through the addon', async (t) => {
+  const { name, assertNoTables } = await tableFor(t);
+  const at = { family: 'inet', table: name };
+  await nftTransaction([inetTable(name), { add: { set: { ...at, name: 's', type: 'ipv4_addr' } } }]);
+  const element = (address: string): NftCommand => ({ add: { element: { ...at, name: 's', elem: [address] } } });
+  await Promise.all(Array.from({ length: 50 }, (_, i) => nftTransaction([element(`10.1.0.${i + 1}`)])));
+  // Straight through the addon: up to four libuv workers at once, serialised by the mutex.
+  await Promise.all(Array.from({ length: 50 }, (_, i) => native().nftRun(JSON.stringify({ nftables: [element(`10.2.0.${i + 1}`)] }))));
+  const listed = elements(nftJson(['set', 'inet', name, 's']), 's');
+  t.is(listed.length, 100);
+  // Concurrent failures and successes: each call gets its own result.
+  const mixed = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => nftTransaction([i % 2 ? element(`10.3.0.${i}`) : { delete: { element: { ...at, name: 's', elem: [`10.9.0.${i}`] } } }])));
+  t.deepEqual(mixed.map((result) => result.status), Array.from({ length: 20 }, (_, i) => (i % 2 ? 'fulfilled' : 'rejected')));
+  t.is(elements(nftJson(['set', 'inet', name, 's']), 's').length, 110);
+  await nftDeleteTable('inet', name);
+  assertNoTables();
+});
+
+test('changes made by another process between calls are seen (the shared context re-reads the ruleset)', async (t) => {
+  const { name, assertNoTables } = await tableFor(t);
+  const at = { family: 'inet', table: name };
+  await nftTransaction([inetTable(name), { add: { set: { ...at, name: 's', type: 'ipv4_addr' } } }, { add: { chain: { ...at, name: 'c' } } }]);
+  await nftTransaction([{ add: { element: { ...at, name: 's', elem: ['192.0.2.1'] } } }]);
+  // The CLI replaces the set with one of another type behind the context's back.
+  t.is(nftCli(['delete', 'set', 'inet', name, 's']).status, 0);
+  t.is(nftCli(['add', 'set', 'inet', name, 's', '{ type ipv6_addr; }']).status, 0);
+  await nftTransaction([
+    { add: { element: { ...at, name: 's', elem: ['2001:db8::1'] } } },
+    { add: { rule: { ...at, chain: 'c', expr: [{ match: { op: '==', left: { payload: { protocol: 'ip6', field: 'saddr' } }, right: '@s' } }, { accept: null }] } } },
+  ]);
+  t.deepEqual(elements(nftJson(['set', 'inet', name, 's']), 's'), ['2001:db8::1']);
+  // And a table the CLI deleted is gone for the context too.
+  t.is(nftCli(['delete', 'table', 'inet', name]).status, 0);
+  await t.throwsAsync(nftTransaction([{ add: { element: { ...at, name: 's', elem: ['2001:db8::2'] } } }]), { instanceOf: FirewallError });
+  await nftDeleteTable('inet', name);
+  assertNoTables();
+});
+
+/** CPU time of this process's waited-for children (utime + stime, clock ticks): grows with every process it runs. */
+function childrenCpuTicks(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+  // After the command name: state is field 3, so cutime (16) and cstime (17) are at 13 and 14.
+  return Number(fields[13]) + Number(fields[14]);
+}
+
+test.serial('1000 transactions in a loop start no process', async (t) => {
+  const { name, assertNoTables } = await tableFor(t);
+  const at = { family: 'inet', table: name };
+  await nftTransaction([inetTable(name), { add: { set: { ...at, name: 's', type: 'ipv4_addr' } } }]);
+  const ticks = childrenCpuTicks();
+  const children = readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8');
+  for (let i = 0; i < 1000; i++) {
+    await nftTransaction([{ add: { element: { ...at, name: 's', elem: [`10.${i >> 8}.${i & 255}.7`] } } }]);
+    if (i % 100 === 0) {
+      const handles = (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles();
+      t.false(handles.some((handle) => handle.constructor.name === 'ChildProcess'), 'no child process handle');
+    }
+  }
+  // One `nft` process costs 2.5 ms or more of CPU: 1000 of them would add hundreds of ticks.
+  t.is(childrenCpuTicks(), ticks, 'no child ran (and was waited for) during the loop');
+  t.is(readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8'), children, 'no child is running');
+  t.is(elements(nftJson(['set', 'inet', name, 's']), 's').length, 1000);
+  await nftDeleteTable('inet', name);
+  assertNoTables();
+});
