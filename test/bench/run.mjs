@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const benches = ['kernel-attach', 'cnm-attach'];
+const benches = ['kernel-attach', 'cnm-attach', 'firewall'];
 const only = process.argv.slice(2);
 let failed = 0;
 for (const name of benches) {

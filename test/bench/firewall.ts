@@ -1,0 +1,71 @@
+/**
+ * Issue 4's benchmark, the parts the firewall has so far: rule count after 1, 10 and 100 networks
+ * (a + b x networks, whatever the endpoints), and attaching sandboxes starts no process (every
+ * process the engine could start goes through ChildProcess.prototype.spawn, counted here).
+ */
+import { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Engine } from '../../src/cnm/engine.js';
+import { registerBuiltinDrivers } from '../../drivers/index.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { StoreIpam } from '../../src/ipam/ipam.js';
+import { nftList } from '../../src/firewall/nft.js';
+import { boundLine, progress } from './report.js';
+import { quiet } from './common.js';
+
+let spawned = 0;
+// Node's typings leave out ChildProcess#spawn, through which spawn, execFile and exec all go.
+const prototype = ChildProcess.prototype as unknown as { spawn: (...args: unknown[]) => unknown };
+const spawn = prototype.spawn;
+prototype.spawn = function counted(this: ChildProcess, ...args: unknown[]) {
+  spawned++;
+  return spawn.apply(this, args);
+};
+
+async function rules(prefix: string): Promise<number> {
+  let count = 0;
+  for (const family of ['inet', 'bridge']) count += (await nftList({ list: { table: { family, name: prefix } } })).filter((item) => 'rule' in item).length;
+  return count;
+}
+
+async function main(): Promise<void> {
+  await quiet();
+  const dataRoot = mkdtempSync(path.join(os.tmpdir(), 'switchyard-test-bench-'));
+  const store = await SqliteStore.open(dataRoot);
+  const prefix = 'switchyard_benchfw';
+  const engine = await Engine.open({ store, ipam: new StoreIpam(store), register: registerBuiltinDrivers, execRoot: '/run/switchyard-bench-fw', publishDir: null, nftPrefix: prefix });
+  const c = engine.controller;
+  const counts: Record<number, number> = {};
+  try {
+    progress('firewall: rules after 1, 10 and 100 networks, then 100 endpoints');
+    for (let n = 1; n <= 100; n++) {
+      await c.createNetwork({ name: `fw${n}`, ipam: { config: [{ subnet: `10.140.${n}.0/24` }] } });
+      if (n === 1 || n === 10 || n === 100) counts[n] = await rules(prefix);
+    }
+    const before = spawned;
+    for (let i = 0; i < 100; i++) {
+      const sandbox = await c.createSandbox({ name: `fws${i}` });
+      await c.connect(`fw${(i % 100) + 1}`, sandbox.id);
+    }
+    const processes = spawned - before;
+    const withEndpoints = await rules(prefix);
+    const perNetwork = (counts[10]! - counts[1]!) / 9;
+    const base = counts[1]! - perNetwork;
+    for (const n of [1, 10, 100]) {
+      const expected = base + perNetwork * n;
+      console.log(JSON.stringify({ bench: 'firewall.rules', n, value: counts[n], unit: 'rules', reference: expected, ratio: counts[n]! / expected, target: 1, ok: counts[n] === expected, note: `a + b x networks with a = ${base}, b = ${perNetwork}; no published ports yet` }));
+    }
+    console.log(JSON.stringify({ bench: 'firewall.rules_with_endpoints', n: 100, value: withEndpoints, unit: 'rules', reference: counts[100], ratio: withEndpoints / counts[100]!, target: 1, ok: withEndpoints === counts[100], note: '100 networks before and after 100 endpoints' }));
+    boundLine('firewall.attach_processes', 100, processes, 'processes', 0, 'processes started while attaching 100 sandboxes with no published ports (absolute bound)');
+    for (const sandbox of c.listSandboxes()) await c.deleteSandbox(sandbox.id);
+    for (const network of c.listNetworks()) await c.deleteNetwork(network.id);
+  } finally {
+    await engine.firewall.removeAll();
+    await engine.close();
+    rmSync(dataRoot, { recursive: true, force: true });
+  }
+}
+
+await main();
