@@ -31,23 +31,16 @@ int nl_transact(int fd, const uint8_t *buf, size_t len, uint32_t first_seq, uint
     if (errno == EINTR) continue;
     return -errno;
   }
-  size_t cap = CHUNK * 2, used = 0;
-  uint8_t *data = malloc(cap);
-  if (!data) return -ENOMEM;
+  /* Replies are read into a chunk on this worker's stack and copied out at their exact size: most
+   * transactions get a few dozen bytes of acks back, and a large heap buffer per call fragments the
+   * allocator's per-thread arenas (resident memory of a long-running engine). */
+  uint8_t chunk[CHUNK];
+  uint8_t *data = NULL;
+  size_t used = 0;
   uint32_t finals = 0;
   int64_t deadline = now_ms() + timeout_ms;
   while (finals < count) {
-    if (cap - used < CHUNK) {
-      size_t grown = cap * 2;
-      uint8_t *next = realloc(data, grown);
-      if (!next) {
-        free(data);
-        return -ENOMEM;
-      }
-      data = next;
-      cap = grown;
-    }
-    struct iovec iov = {data + used, CHUNK};
+    struct iovec iov = {chunk, CHUNK};
     struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
     ssize_t got = recvmsg(fd, &msg, MSG_DONTWAIT);
     if (got < 0) {
@@ -73,12 +66,19 @@ int nl_transact(int fd, const uint8_t *buf, size_t len, uint32_t first_seq, uint
     /* Count final messages of this batch; anything else (dump parts, echoes) is passed on whole. */
     size_t off = 0;
     while (off + sizeof(struct nlmsghdr) <= (size_t)got) {
-      struct nlmsghdr *h = (struct nlmsghdr *)(data + used + off);
+      struct nlmsghdr *h = (struct nlmsghdr *)(chunk + off);
       if (h->nlmsg_len < sizeof(struct nlmsghdr) || off + h->nlmsg_len > (size_t)got) break;
       if ((h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_DONE) && h->nlmsg_seq - first_seq < count)
         finals++;
       off += NLMSG_ALIGN(h->nlmsg_len);
     }
+    uint8_t *grown = realloc(data, used + (size_t)got);
+    if (!grown) {
+      free(data);
+      return -ENOMEM;
+    }
+    data = grown;
+    memcpy(data + used, chunk, (size_t)got);
     used += (size_t)got;
   }
   *out = data;

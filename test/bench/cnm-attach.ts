@@ -59,7 +59,9 @@ async function main(): Promise<void> {
       singles[n] = samples;
       if (n === 1000) {
         (globalThis as { gc?: () => void }).gc?.();
-        rssMb = process.memoryUsage().rss / 1024 / 1024;
+        const memory = process.memoryUsage();
+        rssMb = memory.rss / 1024 / 1024;
+        progress(`memory with 1000 endpoints (MB): ${Object.entries(memory).map(([key, value]) => `${key} ${(value / 1048576).toFixed(1)}`).join(', ')}`);
         fds = readdirSync('/proc/self/fd').length;
       }
       progress(`N=${n}: attach ${(totals[n]! / 1000).toFixed(3)} s (floor ${floors[n as 100 | 1000].total_s} s), single attach p50 ${quantile(samples, 0.5).toFixed(2)} ms p99 ${quantile(samples, 0.99).toFixed(2)} ms`);
