@@ -39,8 +39,8 @@ export class BridgeDriver implements Driver {
   }
 
   async join(ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord, target: JoinTarget): Promise<JoinResult> {
-    await setupVeth(ctx, network, endpoint, target);
     await setupEndpointFirewall(ctx, network, endpoint);
+    await setupVeth(ctx, network, endpoint, target);
     return { kind: 'configured', interfaceName: target.interfaceName };
   }
 

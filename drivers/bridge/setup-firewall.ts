@@ -3,6 +3,7 @@ import type { DriverContext } from '../../src/cnm/driver.js';
 import type { EndpointRecord, NetworkRecord } from '../../src/cnm/model.js';
 import type { FirewallEndpoint, FirewallNetwork } from '../../src/firewall/ruleset.js';
 import { bridgeOptions } from './options.js';
+import { macFromIpv4 } from '../../src/cnm/mac.js';
 import { bridgeNameOf } from './setup-bridge.js';
 import { hostEndOf } from './setup-veth.js';
 
@@ -12,7 +13,15 @@ export function firewallNetwork(network: NetworkRecord): FirewallNetwork {
 }
 
 export function firewallEndpoint(network: NetworkRecord, endpoint: EndpointRecord): FirewallEndpoint {
-  return { port: hostEndOf(endpoint), icc: bridgeOptions(network.options).enableIcc };
+  return {
+    port: hostEndOf(endpoint),
+    icc: bridgeOptions(network.options).enableIcc,
+    // A connect interrupted before its MAC was decided left none in the record: the driver decides it
+    // from the IPv4 address (createEndpoint), so the same is found here.
+    mac: endpoint.macAddress || (endpoint.ipv4 ? macFromIpv4(endpoint.ipv4.cidr) : ''),
+    ...(endpoint.ipv4 ? { ipv4: endpoint.ipv4.cidr.split('/')[0]! } : {}),
+    ...(endpoint.ipv6 ? { ipv6: endpoint.ipv6.cidr.split('/')[0]! } : {}),
+  };
 }
 
 /**
@@ -42,7 +51,11 @@ export function teardownFirewall(ctx: DriverContext, network: NetworkRecord): Pr
   return ctx.firewall.removeNetwork(firewallNetwork(network));
 }
 
-/** An ICC-off network's endpoint: its port joins the set whose frames to other ports are dropped. Undo: removal. */
+/**
+ * An endpoint's firewall elements: its port, MAC and addresses (anti-spoofing) and, with ICC off,
+ * its port in the set whose frames to other ports are dropped. Added before the port exists, so it
+ * never carries a frame unchecked. Undo: removal.
+ */
 export async function setupEndpointFirewall(ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord): Promise<void> {
   const state = firewallEndpoint(network, endpoint);
   await ctx.firewall.addEndpoint(state);

@@ -71,15 +71,13 @@ export class Firewall {
     return this.apply(removeNetworkCommands(this.prefix, network));
   }
 
-  /** Endpoint state is set elements; nothing to do (and no transaction) on networks with ICC on. */
-  async addEndpoint(endpoint: FirewallEndpoint): Promise<void> {
-    const commands = addEndpointCommands(this.prefix, endpoint);
-    if (commands.length) await this.apply(commands);
+  /** An endpoint's state is set elements (anti-spoofing, ICC): one small transaction, no rule. */
+  addEndpoint(endpoint: FirewallEndpoint): Promise<void> {
+    return this.apply(addEndpointCommands(this.prefix, endpoint));
   }
 
-  async removeEndpoint(endpoint: FirewallEndpoint): Promise<void> {
-    const commands = removeEndpointCommands(this.prefix, endpoint);
-    if (commands.length) await this.apply(commands);
+  removeEndpoint(endpoint: FirewallEndpoint): Promise<void> {
+    return this.apply(removeEndpointCommands(this.prefix, endpoint));
   }
 
   /** Remove both tables (idempotent). */

@@ -23,6 +23,9 @@ const meta = (key: string) => ({ meta: { key } });
 const match = (op: '==' | '!=', left: unknown, right: unknown) => ({ match: { op, left, right } });
 const ACCEPT_POLICY = 'accept';
 
+/** Chains of the base, in either table: everything else belongs to one network. */
+export const BASE_CHAINS = ['forward', 'postrouting', 'prerouting', 'antispoof'];
+
 function chainNames(network: FirewallNetwork) {
   const short = network.id.slice(0, 12);
   return { in: `net_${short}_in`, out: `net_${short}_out`, nat: `net_${short}_nat` };
@@ -55,8 +58,33 @@ export function baseCommands(prefix: string): NftCommand[] {
     // Ports of networks with ICC off: frames they send to other ports are dropped. (Matching the
     // bridge itself, `meta ibrname`, needs a kernel module this machine does not have.)
     { add: { set: { ...bridge, name: 'icc_off_ports', type: 'ifname' } } },
-    { add: { chain: { ...bridge, name: 'forward', type: 'filter', hook: 'forward', prio: 0, policy: ACCEPT_POLICY } } },
+    // Priority -200, before br_netfilter (0): after it diverts an IPv4 frame through the inet hooks
+    // and re-injects it, bridge hooks of priority 0 count as already run and are skipped (seen here:
+    // ICC-off frames passed untouched, depending on the order hooks were registered).
+    { add: { chain: { ...bridge, name: 'forward', type: 'filter', hook: 'forward', prio: -200, policy: ACCEPT_POLICY } } },
     rule(bridge, 'forward', [match('==', meta('iifname'), '@icc_off_ports'), { drop: null }]),
+    // Anti-spoofing: a frame from an endpoint's port must carry that endpoint's MAC, and its IPv4,
+    // ARP or IPv6 (link-local and unspecified aside) source must be one of the endpoint's addresses.
+    { add: { set: { ...bridge, name: 'ports', type: 'ifname' } } },
+    { add: { set: { ...bridge, name: 'port_mac', type: ['ifname', 'ether_addr'] } } },
+    { add: { set: { ...bridge, name: 'port_ip4', type: ['ifname', 'ipv4_addr'] } } },
+    { add: { set: { ...bridge, name: 'port_ip6', type: ['ifname', 'ipv6_addr'] } } },
+    { add: { chain: { ...bridge, name: 'prerouting', type: 'filter', hook: 'prerouting', prio: -300, policy: ACCEPT_POLICY } } },
+    { add: { chain: { ...bridge, name: 'antispoof' } } },
+    rule(bridge, 'prerouting', [match('==', meta('iifname'), '@ports'), { jump: { target: 'antispoof' } }]),
+    rule(bridge, 'antispoof', [match('!=', { concat: [meta('iifname'), { payload: { protocol: 'ether', field: 'saddr' } }] }, '@port_mac'), { drop: null }]),
+    rule(bridge, 'antispoof', [
+      match('!=', { payload: { protocol: 'arp', field: 'saddr ip' } }, '0.0.0.0'),
+      match('!=', { concat: [meta('iifname'), { payload: { protocol: 'arp', field: 'saddr ip' } }] }, '@port_ip4'),
+      { drop: null },
+    ]),
+    rule(bridge, 'antispoof', [match('!=', { concat: [meta('iifname'), { payload: { protocol: 'ip', field: 'saddr' } }] }, '@port_ip4'), { drop: null }]),
+    rule(bridge, 'antispoof', [
+      match('!=', { payload: { protocol: 'ip6', field: 'saddr' } }, { prefix: { addr: 'fe80::', len: 10 } }),
+      match('!=', { payload: { protocol: 'ip6', field: 'saddr' } }, '::'),
+      match('!=', { concat: [meta('iifname'), { payload: { protocol: 'ip6', field: 'saddr' } }] }, '@port_ip6'),
+      { drop: null },
+    ]),
   ];
 }
 
@@ -74,7 +102,7 @@ export function clearCommands(prefix: string, existing: Array<{ family: string; 
     { flush: { table: { family: 'bridge', name: prefix } } },
   ];
   for (const item of existing.filter((i) => i.kind !== 'chain')) commands.push({ flush: { [item.kind]: { family: item.family, table: prefix, name: item.name } } });
-  for (const item of existing.filter((i) => i.kind === 'chain' && !['forward', 'postrouting'].includes(i.name))) {
+  for (const item of existing.filter((i) => i.kind === 'chain' && !BASE_CHAINS.includes(i.name))) {
     commands.push({ delete: { chain: { family: item.family, table: prefix, name: item.name } } });
   }
   return commands;
@@ -157,17 +185,36 @@ export interface FirewallEndpoint {
   port: string;
   /** enable_icc of its network. */
   icc: boolean;
+  /** The only source MAC its frames may carry. */
+  mac: string;
+  /** Its addresses (plain, no prefix): the only sources its packets may carry. */
+  ipv4?: string;
+  ipv6?: string;
 }
 
-/** Add one endpoint: with ICC off, its port joins the set whose frames to other ports are dropped. */
+function endpointElements(endpoint: FirewallEndpoint): Array<{ name: string; elem: unknown }> {
+  // What an interrupted connect did not record (no MAC, no address yet) has no element to name; the
+  // rebuild at engine start empties every set anyway.
+  const elements: Array<{ name: string; elem: unknown }> = [{ name: 'ports', elem: endpoint.port }];
+  if (endpoint.mac) elements.push({ name: 'port_mac', elem: { concat: [endpoint.port, endpoint.mac] } });
+  if (endpoint.ipv4) elements.push({ name: 'port_ip4', elem: { concat: [endpoint.port, endpoint.ipv4] } });
+  if (endpoint.ipv6) elements.push({ name: 'port_ip6', elem: { concat: [endpoint.port, endpoint.ipv6] } });
+  if (!endpoint.icc) elements.push({ name: 'icc_off_ports', elem: endpoint.port });
+  return elements;
+}
+
+/**
+ * Add one endpoint: its port, MAC and addresses for anti-spoofing, and with ICC off its port in the
+ * set whose frames to other ports are dropped. Elements only: no rule per endpoint.
+ */
 export function addEndpointCommands(prefix: string, endpoint: FirewallEndpoint): NftCommand[] {
-  if (endpoint.icc) return [];
-  return [{ add: { element: { family: 'bridge', table: prefix, name: 'icc_off_ports', elem: [endpoint.port] } } }];
+  return endpointElements(endpoint).map(({ name, elem }) => ({ add: { element: { family: 'bridge', table: prefix, name, elem: [elem] } } }));
 }
 
-/** Remove one endpoint's elements (idempotent). */
+/** Remove one endpoint's elements (idempotent: each is added first). */
 export function removeEndpointCommands(prefix: string, endpoint: FirewallEndpoint): NftCommand[] {
-  if (endpoint.icc) return [];
-  const element = { family: 'bridge', table: prefix, name: 'icc_off_ports', elem: [endpoint.port] };
-  return [{ add: { element } }, { delete: { element } }];
+  return endpointElements(endpoint).flatMap(({ name, elem }) => {
+    const element = { family: 'bridge', table: prefix, name, elem: [elem] };
+    return [{ add: { element } }, { delete: { element } }];
+  });
 }

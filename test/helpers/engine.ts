@@ -11,6 +11,7 @@ import { SqliteStore } from '../../src/store/sqlite.js';
 import { StoreIpam } from '../../src/ipam/ipam.js';
 import type { Scratch } from './scratch.js';
 import { Firewall } from '../../src/firewall/firewall.js';
+import { BASE_CHAINS } from '../../src/firewall/ruleset.js';
 import { nftTransaction } from '../../src/firewall/nft.js';
 import { spawnSync } from 'node:child_process';
 import { ipJson, nftTableJson } from './ip.js';
@@ -68,7 +69,7 @@ export function firewallState(engine: Engine): string[] {
   const found: string[] = [];
   for (const family of ['inet', 'bridge']) {
     for (const item of nftTableJson(family, engine.firewall.prefix)) {
-      if (item.chain && !['forward', 'postrouting'].includes(item.chain.name)) found.push(`${family} chain ${item.chain.name}`);
+      if (item.chain && !BASE_CHAINS.includes(item.chain.name)) found.push(`${family} chain ${item.chain.name}`);
       for (const kind of ['set', 'map']) if (item[kind]?.elem) found.push(`${family} ${kind} ${item[kind].name}: ${item[kind].elem.length}`);
     }
   }

@@ -9,7 +9,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { scratch, type Scratch } from '../helpers/scratch.js';
 import { nftTableJson } from '../helpers/ip.js';
 import { openEngine } from '../helpers/engine.js';
-import { addrAdd, linkAdd, linkSetUp, routeAdd } from '../../src/netlink/index.js';
+import { Handle, addrAdd, addrDel, linkAdd, linkSetHardwareAddr, linkSetUp, routeAdd } from '../../src/netlink/index.js';
 import { icmpEcho, sandboxExec, sandboxSpawn, type Sandbox } from '../../src/netns/index.js';
 import type { Engine } from '../../src/cnm/engine.js';
 
@@ -151,5 +151,48 @@ test('rules grow with networks, not with endpoints: a + b x networks', async (t)
   t.true(Number.isInteger(perNetwork), `each network adds the same number of rules (${perNetwork})`);
   t.is(withEndpoints, counts[10], '20 endpoints add no rule');
   t.log(`rules = ${counts[1]! - perNetwork} + ${perNetwork} x networks`);
+  await cleanup(t, s, engine, []);
+});
+
+test("an endpoint cannot send with another endpoint's IP or MAC (anti-spoofing)", async (t) => {
+  const s = await scratch(t);
+  const engine = await openEngine(t, s);
+  const c = engine.controller;
+  await c.createNetwork({ name: s.name('n'), ipam: { config: [{ subnet: '10.130.41.0/24' }] } });
+  const [a, b, listener] = await Promise.all(['a', 'b', 'c'].map((x) => c.createSandbox({ name: s.name(x) })));
+  const [ea, eb, ec] = await Promise.all([a!, b!, listener!].map((x) => c.connect(s.name('n'), x.id)));
+  const ip = (e: typeof ea) => e!.ipv4!.cidr.split('/')[0]!;
+
+  // The listener reports the source address of every datagram it gets.
+  const server = sandboxSpawn(listener!, [process.execPath, '-e', `const s = require('dgram').createSocket('udp4'); s.on('message', (m, r) => console.log(r.address)); s.bind(7778, () => console.log('ready'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const seen: string[] = [];
+  await new Promise<void>((resolve) => server.stdout!.once('data', () => resolve()));
+  server.stdout!.setEncoding('utf8').on('data', (chunk: string) => seen.push(...chunk.split('\n').filter(Boolean)));
+  const send = (from: string) =>
+    sandboxExec(a!, [process.execPath, '-e', `const s = require('dgram').createSocket('udp4'); s.bind({ address: '${from}', port: 0 }, () => s.send('x', 7778, '${ip(ec)}', () => s.close()))`], { timeoutMs: 5000 });
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+  try {
+    t.is((await send(ip(ea))).exitCode, 0);
+    await settle();
+    t.deepEqual(seen, [ip(ea)], 'an honest datagram arrives');
+
+    // b's address on a's interface: the kernel lets a send with it, the bridge must not.
+    const inside = await Handle.open({ netnsPath: a!.path });
+    await addrAdd(inside, 'eth0', `${ip(eb)}/32`);
+    t.is((await send(ip(eb))).exitCode, 0);
+    await settle();
+    t.deepEqual(seen, [ip(ea)], "a datagram with b's address is dropped");
+    await addrDel(inside, 'eth0', `${ip(eb)}/32`);
+
+    // b's MAC on a's interface, with a's own address.
+    await linkSetHardwareAddr(inside, 'eth0', eb!.macAddress);
+    t.is((await send(ip(ea))).exitCode, 0);
+    await settle();
+    t.deepEqual(seen, [ip(ea)], "a frame with b's MAC is dropped");
+    await linkSetHardwareAddr(inside, 'eth0', ea!.macAddress);
+    inside.close();
+  } finally {
+    server.kill('SIGKILL');
+  }
   await cleanup(t, s, engine, []);
 });
