@@ -77,8 +77,8 @@ export class Engine {
     const firewall = new Firewall(options.nftPrefix ?? 'switchyard', options.nftApply ?? nftTransaction, nftList);
     const controller = new Controller({ store: options.store, ipam: options.ipam, drivers, host, sandboxes, owner, firewall, log });
     await controller.load();
-    const reconciled = await reconcile(controller, options.ipam, drivers, sandboxes, () => controller.context(new UndoStack()), log);
-    // The tables as the records say, in one transaction: after a reboot or a crash nothing is stale.
+    // The tables as the records say, unfinished records included, so that reconcile's teardowns find
+    // what they remove (after a reboot the tables are gone), and nothing stale survives a crash.
     const { networks, endpoints } = controller.records();
     const state = networks.flatMap((network) => {
       const firewallOf = drivers.get(network.driver)?.firewallOf;
@@ -88,6 +88,7 @@ export class Engine {
       state.flatMap((s) => (s.network ? [s.network] : [])),
       state.flatMap((s) => s.endpoints),
     );
+    const reconciled = await reconcile(controller, options.ipam, drivers, sandboxes, () => controller.context(new UndoStack()), log);
     return new Engine({ controller, store: options.store, ipam: options.ipam, drivers, sandboxes, host, firewall, owner, reconciled });
   }
 

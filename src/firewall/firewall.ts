@@ -44,7 +44,13 @@ export class Firewall {
     };
   }
 
-  /** Replace both tables' contents with what the records say, in one transaction (engine start, after a crash or a reboot). */
+  /**
+   * Replace both tables' contents with what the records say (engine start, after a crash or a reboot),
+   * in two transactions: the base (emptied, or made), then every network and endpoint. One batch that
+   * creates the base's map-dispatching rules and also adds map elements jumping to chains made in the
+   * same batch is refused by the kernel (ENOENT, seen on this kernel), so between the two the base
+   * runs alone for a moment: forwarding is accepted, and nothing is masqueraded or isolated.
+   */
   async rebuild(networks: FirewallNetwork[], endpoints: FirewallEndpoint[]): Promise<void> {
     const existing: Array<{ family: string; kind: 'chain' | 'set' | 'map'; name: string }> = [];
     for (const family of ['inet', 'bridge']) {
@@ -55,9 +61,8 @@ export class Firewall {
         }
       }
     }
+    await this.apply([...clearCommands(this.prefix, existing), ...baseCommands(this.prefix)]);
     await this.apply([
-      ...clearCommands(this.prefix, existing),
-      ...baseCommands(this.prefix),
       ...networks.flatMap((network) => addNetworkCommands(this.prefix, network)),
       ...endpoints.flatMap((endpoint) => addEndpointCommands(this.prefix, endpoint)),
     ]);

@@ -10,6 +10,8 @@ import { scratch } from '../helpers/scratch.js';
 import { ipJson } from '../helpers/ip.js';
 import { engineState, openEngine } from '../helpers/engine.js';
 import { icmpEcho } from '../../src/netns/index.js';
+import { Firewall } from '../../src/firewall/firewall.js';
+import { nftTransaction } from '../../src/firewall/nft.js';
 
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
 
@@ -23,7 +25,9 @@ test('after a reboot the network is recreated as it was, and sandboxes that died
   const before = ipJson<Array<{ address: string; mtu: number }>>(['link', 'show', bridge])[0]!;
   await engine.close();
 
-  // A reboot: every kernel object is gone, the exec root (tmpfs) is empty, the data root survives.
+  // A reboot: every kernel object is gone (links, nftables tables), the exec root (tmpfs) is empty,
+  // the data root survives.
+  await new Firewall(engine.firewall.prefix, nftTransaction).removeAll();
   ip('link', 'del', bridge);
   spawnSync('umount', [sandbox.path]);
   spawnSync('rm', ['-f', sandbox.path, `${s.publishDir}/${s.name('a')}`]);
@@ -37,8 +41,10 @@ test('after a reboot the network is recreated as it was, and sandboxes that died
   t.is(after.mtu, before.mtu);
   t.true(after.ifalias?.startsWith(`${engine.owner}:net:`));
   t.deepEqual(ipJson<Array<{ addr_info: Array<{ local: string }> }>>(['addr', 'show', bridge])[0]!.addr_info.map((a) => a.local).filter((a) => a.includes('.')), ['10.120.0.1']);
-  const leases = (await engineState(engine)).leases;
-  t.deepEqual(leases, ['10.120.0.1 gateway'], 'the dead endpoint\'s address is free again');
+  const state = await engineState(engine);
+  t.deepEqual(state.leases, ['10.120.0.1 gateway'], 'the dead endpoint\'s address is free again');
+  const short = network.id.slice(0, 12);
+  t.deepEqual(state.firewall.filter((item) => item.includes(' chain ')), [`inet chain net_${short}_in`, `inet chain net_${short}_nat`, `inet chain net_${short}_out`], 'the firewall is back too');
 
   // The network works: a new sandbox connects and reaches the gateway.
   const b = await engine.controller.createSandbox({ name: s.name('b') });
