@@ -1,6 +1,7 @@
 /** The bridge driver: a Linux bridge per network, a veth per endpoint (layer 2 and 3; firewall in src/firewall, later). */
 import type { Capabilities, Driver, DriverContext, EndpointInterface, JoinResult, JoinTarget } from '../../src/cnm/driver.js';
-import type { EndpointRecord, NetworkRecord } from '../../src/cnm/model.js';
+import type { EndpointRecord, NetworkRecord, PortSpec } from '../../src/cnm/model.js';
+import { publishedPorts, restorePorts, setupPorts, teardownPorts } from './setup-ports.js';
 import { macFromIpv4 } from '../../src/cnm/mac.js';
 import { validateBridgeOptions } from './options.js';
 import { bridgeNameOf, bridgePresent, setupBridge, teardownBridge } from './setup-bridge.js';
@@ -53,6 +54,18 @@ export class BridgeDriver implements Driver {
     return { bridge: bridgeNameOf(network), hostInterface: hostEndOf(endpoint), macAddress: endpoint.macAddress };
   }
 
+  programExternalConnectivity(ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord, ports: PortSpec[]): Promise<void> {
+    return setupPorts(ctx, network, endpoint, ports);
+  }
+
+  revokeExternalConnectivity(ctx: DriverContext, _network: NetworkRecord, endpoint: EndpointRecord): Promise<void> {
+    return teardownPorts(ctx, endpoint);
+  }
+
+  async restoreEndpoint(_ctx: DriverContext, _network: NetworkRecord, endpoint: EndpointRecord): Promise<void> {
+    await restorePorts(endpoint);
+  }
+
   networkPresent(ctx: DriverContext, network: NetworkRecord): Promise<boolean> {
     return bridgePresent(ctx, network);
   }
@@ -63,6 +76,10 @@ export class BridgeDriver implements Driver {
   }
 
   firewallOf(network: NetworkRecord, endpoints: EndpointRecord[]) {
-    return { network: firewallNetwork(network), endpoints: endpoints.map((endpoint) => firewallEndpoint(network, endpoint)) };
+    return {
+      network: firewallNetwork(network),
+      endpoints: endpoints.map((endpoint) => firewallEndpoint(network, endpoint)),
+      ports: endpoints.flatMap((endpoint) => publishedPorts(endpoint)),
+    };
   }
 }

@@ -47,6 +47,9 @@ export async function setupBridge(ctx: DriverContext, network: NetworkRecord): P
       stp: false,
       mtu: options.mtu,
       alias,
+      // route_localnet: published ports reached from 127.0.0.1 are routed out through the bridge
+      // (the CVE-2020-8558 guard in the firewall keeps outsiders away from 127/8).
+      ip4Conf: { routeLocalnet: true },
       ...(gateway4 ? { hardwareAddr: macFromIpv4(gateway4.gateway) } : {}),
       ...(network.enableIpv6 ? {} : { ip6AddrGenMode: 'none' as const }),
     });

@@ -20,7 +20,7 @@ import type { Ipam, SubnetRequest } from '../ipam/types.js';
 import { CnmError, badRequest, conflict, forbidden, notFound } from './errors.js';
 import { UndoStack } from './undo.js';
 import { faultPoint } from './fault.js';
-import { keys, type EndpointRecord, type NetworkRecord, type SandboxRecord } from './model.js';
+import { keys, type EndpointRecord, type NetworkRecord, type PortSpec, type SandboxRecord } from './model.js';
 import type { Driver, DriverContext, DriverRegistry, JoinResult, Logger } from './driver.js';
 import { KeyedLock } from './lock.js';
 import type { Firewall } from '../firewall/firewall.js';
@@ -291,16 +291,17 @@ export class Controller {
 
   // ---- sandboxes ----------------------------------------------------------------------------
 
-  /** Create a sandbox (a network namespace, published by name). */
-  async createSandbox(spec: { name: string }): Promise<SandboxRecord> {
+  /** Create a sandbox (a network namespace, published by name), with the ports it publishes. */
+  async createSandbox(spec: { name: string; ports?: PortSpec[] }): Promise<SandboxRecord> {
     try {
       checkSandboxName(spec.name);
     } catch (error) {
       throw badRequest((error as Error).message, 'name');
     }
+    const ports = checkPorts(spec.ports ?? []);
     if (this.findByName(this.sandboxes, spec.name)) throw conflict(`sandbox with name ${spec.name} already exists`, 'name');
     const id = newId();
-    const record: SandboxRecord = { id, name: spec.name, path: this.sandboxRoot.pathOf(id.slice(0, 16)), created: new Date().toISOString(), state: 'creating' };
+    const record: SandboxRecord = { id, name: spec.name, path: this.sandboxRoot.pathOf(id.slice(0, 16)), ...(ports.length ? { ports } : {}), created: new Date().toISOString(), state: 'creating' };
     const undo = new UndoStack();
     try {
       const intent = await this.store.txn(
@@ -430,6 +431,11 @@ export class Controller {
           undo.push('driver join', () => driver.leave(this.context(new UndoStack()), network, endpoint));
           if (joined.kind === 'move') await this.moveIntoSandbox(endpoint, sandbox, joined, undo, defaultRoute);
           faultPoint('connect.after-join');
+          // The sandbox's ports go on its gateway endpoint (Docker: ProgramExternalConnectivity).
+          if (defaultRoute && sandbox.ports?.length && driver.programExternalConnectivity) {
+            await driver.programExternalConnectivity(ctx, network, endpoint, sandbox.ports);
+            faultPoint('connect.after-ports');
+          }
 
           endpoint.state = 'ready';
           await this.putRecord(keys.endpoint(network.id, endpoint.id), endpoint);
@@ -510,7 +516,12 @@ export class Controller {
     const errors: Error[] = [];
     const ctx = this.context(new UndoStack());
     if (driver) {
-      const steps = [() => driver.leave(ctx, network, endpoint), () => this.moveOutOfSandbox(endpoint), () => driver.deleteEndpoint(ctx, network, endpoint)];
+      const steps = [
+        () => (endpoint.driverState.ports && driver.revokeExternalConnectivity ? driver.revokeExternalConnectivity(ctx, network, endpoint) : Promise.resolve()),
+        () => driver.leave(ctx, network, endpoint),
+        () => this.moveOutOfSandbox(endpoint),
+        () => driver.deleteEndpoint(ctx, network, endpoint),
+      ];
       for (const step of steps) {
         try {
           await step();
@@ -599,6 +610,27 @@ export class Controller {
   async forgetSandbox(sandbox: SandboxRecord): Promise<void> {
     await this.teardownSandbox(sandbox);
   }
+}
+
+/** Check published ports: protocol, IPv4 host address, port numbers, no host port twice. */
+function checkPorts(ports: PortSpec[]): PortSpec[] {
+  const seen = new Set<string>();
+  return ports.map((port, i) => {
+    const field = `ports[${i}]`;
+    const proto = port.proto ?? 'tcp';
+    if (proto !== 'tcp' && proto !== 'udp') throw badRequest(`${field}.proto: ${JSON.stringify(proto)} is not tcp or udp`, `${field}.proto`);
+    const hostIp = port.hostIp ?? '0.0.0.0';
+    if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(hostIp) || hostIp.split('.').some((part) => Number(part) > 255)) {
+      throw badRequest(`${field}.hostIp: ${JSON.stringify(hostIp)} is not an IPv4 address`, `${field}.hostIp`);
+    }
+    for (const key of ['hostPort', 'port'] as const) {
+      if (!Number.isInteger(port[key]) || port[key] < 1 || port[key] > 65535) throw badRequest(`${field}.${key}: ${JSON.stringify(port[key])} is not a port (1-65535)`, `${field}.${key}`);
+    }
+    const id = `${hostIp}:${port.hostPort}/${proto}`;
+    if (seen.has(id)) throw badRequest(`${field}: host port ${id} is published twice`, field);
+    seen.add(id);
+    return { proto, hostIp, hostPort: port.hostPort, port: port.port };
+  });
 }
 
 /** Find a record by exact id, exact name, or unique id prefix; an ambiguous prefix is an error. */

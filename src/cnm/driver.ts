@@ -8,8 +8,8 @@ import type { SandboxRoot } from '../netns/sandbox.js';
 import type { Store } from '../store/store.js';
 import type { UndoStack } from './undo.js';
 import type { Firewall } from '../firewall/firewall.js';
-import type { FirewallEndpoint, FirewallNetwork } from '../firewall/ruleset.js';
-import type { EndpointRecord, NetworkRecord, SandboxRecord } from './model.js';
+import type { FirewallEndpoint, FirewallNetwork, PublishedPort } from '../firewall/ruleset.js';
+import type { EndpointRecord, NetworkRecord, PortSpec, SandboxRecord } from './model.js';
 
 /** Everything a driver may use, handed in with every call: no globals. */
 export interface DriverContext {
@@ -100,14 +100,18 @@ export interface Driver {
   join(ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord, target: JoinTarget): Promise<JoinResult>;
   leave(ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord): Promise<void>;
   endpointOperInfo(ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord): Promise<Record<string, unknown>>;
-  programExternalConnectivity?(ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord): Promise<void>;
+  /** Publish the sandbox's ports on its gateway endpoint (push undos); the driver records them on the endpoint. */
+  programExternalConnectivity?(ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord, ports: PortSpec[]): Promise<void>;
+  /** Unpublish them; gone counts as done. */
   revokeExternalConnectivity?(ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord): Promise<void>;
+  /** After a restart: take back what lives only in the engine process (port reservations). */
+  restoreEndpoint?(ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord): Promise<void>;
   /** After a restart: make a network whose kernel objects are gone real again (a reboot); default createNetwork. */
   restoreNetwork?(ctx: DriverContext, network: NetworkRecord): Promise<void>;
   /** Whether the network's kernel objects are present (reconcile asks before recreating). */
   networkPresent?(ctx: DriverContext, network: NetworkRecord): Promise<boolean>;
   /** The firewall state of a network and its endpoints, for the rebuild at engine start. */
-  firewallOf?(network: NetworkRecord, endpoints: EndpointRecord[]): { network?: FirewallNetwork; endpoints: FirewallEndpoint[] };
+  firewallOf?(network: NetworkRecord, endpoints: EndpointRecord[]): { network?: FirewallNetwork; endpoints: FirewallEndpoint[]; ports?: PublishedPort[] };
 }
 
 /** The drivers an engine knows, by type. Filled by drivers/index.ts, the one explicit list. */

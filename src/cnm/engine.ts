@@ -87,8 +87,20 @@ export class Engine {
     await firewall.rebuild(
       state.flatMap((s) => (s.network ? [s.network] : [])),
       state.flatMap((s) => s.endpoints),
+      state.flatMap((s) => s.ports ?? []),
     );
     const reconciled = await reconcile(controller, options.ipam, drivers, sandboxes, () => controller.context(new UndoStack()), log);
+    // What lived only in the old engine process (host port reservations) is taken back.
+    const after = controller.records();
+    for (const endpoint of after.endpoints) {
+      const network = after.networks.find((n) => n.id === endpoint.networkId);
+      const driver = network && drivers.get(network.driver);
+      if (network && driver?.restoreEndpoint) {
+        await driver.restoreEndpoint(controller.context(new UndoStack()), network, endpoint).catch((error: Error) => {
+          reconciled.errors.push(`restore endpoint ${endpoint.id.slice(0, 12)}: ${error.message}`);
+        });
+      }
+    }
     return new Engine({ controller, store: options.store, ipam: options.ipam, drivers, sandboxes, host, firewall, owner, reconciled });
   }
 

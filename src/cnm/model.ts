@@ -42,9 +42,21 @@ export interface EndpointRecord {
   state: RecordState;
 }
 
+/** A port published by a sandbox (Docker's `-p hostIp:hostPort:port/proto`). */
+export interface PortSpec {
+  proto: 'tcp' | 'udp';
+  /** Host address; `0.0.0.0` for every local address. */
+  hostIp: string;
+  hostPort: number;
+  /** The port inside the sandbox. */
+  port: number;
+}
+
 export interface SandboxRecord {
   id: string;
   name: string;
+  /** Published on the sandbox's gateway endpoint (the one that gives it its default route). */
+  ports?: PortSpec[];
   /** The namespace file (SandboxKey). */
   path: string;
   created: string;

@@ -6,11 +6,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import {
   addEndpointCommands,
   addNetworkCommands,
+  addPortsCommands,
   baseCommands,
   clearCommands,
   dropCommands,
   removeEndpointCommands,
   removeNetworkCommands,
+  removePortsCommands,
+  type PublishedPort,
   type FirewallEndpoint,
   type FirewallNetwork,
   type NftCommand,
@@ -51,7 +54,7 @@ export class Firewall {
    * same batch is refused by the kernel (ENOENT, seen on this kernel), so between the two the base
    * runs alone for a moment: forwarding is accepted, and nothing is masqueraded or isolated.
    */
-  async rebuild(networks: FirewallNetwork[], endpoints: FirewallEndpoint[]): Promise<void> {
+  async rebuild(networks: FirewallNetwork[], endpoints: FirewallEndpoint[], ports: PublishedPort[] = []): Promise<void> {
     const existing: Array<{ family: string; kind: 'chain' | 'set' | 'map'; name: string }> = [];
     for (const family of ['inet', 'bridge']) {
       for (const item of await this.list({ list: { table: { family, name: this.prefix } } })) {
@@ -65,6 +68,7 @@ export class Firewall {
     await this.apply([
       ...networks.flatMap((network) => addNetworkCommands(this.prefix, network)),
       ...endpoints.flatMap((endpoint) => addEndpointCommands(this.prefix, endpoint)),
+      ...addPortsCommands(this.prefix, ports),
     ]);
   }
 
@@ -83,6 +87,16 @@ export class Firewall {
 
   removeEndpoint(endpoint: FirewallEndpoint): Promise<void> {
     return this.apply(removeEndpointCommands(this.prefix, endpoint));
+  }
+
+  /** Publish ports (map elements: no rule). */
+  addPorts(ports: PublishedPort[]): Promise<void> {
+    return this.apply(addPortsCommands(this.prefix, ports));
+  }
+
+  /** Unpublish ports (idempotent). */
+  removePorts(ports: PublishedPort[]): Promise<void> {
+    return this.apply(removePortsCommands(this.prefix, ports));
   }
 
   /** Remove both tables (idempotent). */

@@ -20,11 +20,17 @@ export interface FirewallNetwork {
 }
 
 const meta = (key: string) => ({ meta: { key } });
-const match = (op: '==' | '!=', left: unknown, right: unknown) => ({ match: { op, left, right } });
+const TH_DPORT = { payload: { protocol: 'th', field: 'dport' } };
+const LOCAL_DADDR = { match: { op: '==', left: { fib: { result: 'type', flags: ['daddr'] } }, right: 'local' } };
+/** `dnat ip to KEY map @<maps>_addr : KEY map @<maps>_port` */
+const dnatMap = (key: unknown[], maps: string) => ({
+  dnat: { family: 'ip', addr: { map: { key: { concat: key }, data: `@${maps}_addr` } }, port: { map: { key: { concat: key }, data: `@${maps}_port` } } },
+});
+const match = (op: '==' | '!=' | 'in', left: unknown, right: unknown) => ({ match: { op, left, right } });
 const ACCEPT_POLICY = 'accept';
 
 /** Chains of the base, in either table: everything else belongs to one network. */
-export const BASE_CHAINS = ['forward', 'postrouting', 'prerouting', 'antispoof'];
+export const BASE_CHAINS = ['forward', 'postrouting', 'prerouting', 'antispoof', 'nat_prerouting', 'nat_output', 'guard'];
 
 function chainNames(network: FirewallNetwork) {
   const short = network.id.slice(0, 12);
@@ -54,6 +60,26 @@ export function baseCommands(prefix: string): NftCommand[] {
     rule(inet, 'forward', [{ vmap: { key: meta('oifname'), data: '@fwd_out' } }]),
     rule(inet, 'postrouting', [{ vmap: { key: { payload: { protocol: 'ip', field: 'saddr' } }, data: '@nat_src4' } }]),
     rule(inet, 'postrouting', [{ vmap: { key: { payload: { protocol: 'ip6', field: 'saddr' } }, data: '@nat_src6' } }]),
+    // Published ports: map elements per port (hostIp 0.0.0.0: any local address; else that one),
+    // looked up for traffic arriving (prerouting) and made on this host (output). Address and port
+    // are two maps with the same keys: nft 1.0.6's JSON parser turns a map with concatenated data
+    // (ipv4_addr . inet_service) into a set, and a dnat through that crashes nft.
+    { add: { map: { ...inet, name: 'pub4_any_addr', type: ['inet_proto', 'inet_service'], map: 'ipv4_addr' } } },
+    { add: { map: { ...inet, name: 'pub4_any_port', type: ['inet_proto', 'inet_service'], map: 'inet_service' } } },
+    { add: { map: { ...inet, name: 'pub4_addr_addr', type: ['ipv4_addr', 'inet_proto', 'inet_service'], map: 'ipv4_addr' } } },
+    { add: { map: { ...inet, name: 'pub4_addr_port', type: ['ipv4_addr', 'inet_proto', 'inet_service'], map: 'inet_service' } } },
+    { add: { chain: { ...inet, name: 'nat_prerouting', type: 'nat', hook: 'prerouting', prio: -100, policy: ACCEPT_POLICY } } },
+    { add: { chain: { ...inet, name: 'nat_output', type: 'nat', hook: 'output', prio: -100, policy: ACCEPT_POLICY } } },
+    ...['nat_prerouting', 'nat_output'].flatMap((chain) => [
+      rule(inet, chain, [LOCAL_DADDR, dnatMap([meta('l4proto'), TH_DPORT], 'pub4_any')]),
+      rule(inet, chain, [LOCAL_DADDR, dnatMap([{ payload: { protocol: 'ip', field: 'daddr' } }, meta('l4proto'), TH_DPORT], 'pub4_addr')]),
+    ]),
+    // From localhost to a published port: the bridge routes 127/8 (route_localnet on the bridge), and
+    // the source is masqueraded so the endpoint can answer.
+    rule(inet, 'postrouting', [match('==', { payload: { protocol: 'ip', field: 'saddr' } }, { prefix: { addr: '127.0.0.0', len: 8 } }), match('in', { ct: { key: 'status' } }, 'dnat'), { masquerade: null }]),
+    // CVE-2020-8558: with route_localnet on, nothing from another interface may reach 127/8.
+    { add: { chain: { ...inet, name: 'guard', type: 'filter', hook: 'prerouting', prio: -300, policy: ACCEPT_POLICY } } },
+    rule(inet, 'guard', [match('!=', meta('iifname'), 'lo'), match('==', { payload: { protocol: 'ip', field: 'daddr' } }, { prefix: { addr: '127.0.0.0', len: 8 } }), { drop: null }]),
     { add: { table: { family: 'bridge', name: prefix } } },
     // Ports of networks with ICC off: frames they send to other ports are dropped. (Matching the
     // bridge itself, `meta ibrname`, needs a kernel module this machine does not have.)
@@ -142,6 +168,9 @@ export function addNetworkCommands(prefix: string, network: FirewallNetwork): Nf
   if (network.masquerade && !network.internal) {
     commands.push({ add: { chain: { ...inet, name: chains.nat } } });
     commands.push(rule(chains.nat, [match('!=', meta('oifname'), network.bridge), { masquerade: null }]));
+    // Hairpin: an endpoint reaching a published port through a host address comes back into its own
+    // bridge after the DNAT; masqueraded, the answer goes back the same way.
+    commands.push(rule(chains.nat, [match('==', meta('oifname'), network.bridge), match('in', { ct: { key: 'status' } }, 'dnat'), { masquerade: null }]));
     for (const subnet of network.subnets) {
       const p = prefixOf(subnet);
       commands.push({
@@ -217,4 +246,36 @@ export function removeEndpointCommands(prefix: string, endpoint: FirewallEndpoin
     const element = { family: 'bridge', table: prefix, name, elem: [elem] };
     return [{ add: { element } }, { delete: { element } }];
   });
+}
+
+/** One published port: host side to endpoint side. */
+export interface PublishedPort {
+  proto: 'tcp' | 'udp';
+  /** `0.0.0.0`: every local address. */
+  hostIp: string;
+  hostPort: number;
+  target: string;
+  targetPort: number;
+}
+
+function portElements(prefix: string, port: PublishedPort): Array<{ family: string; table: string; name: string; key: unknown; data: unknown }> {
+  const any = port.hostIp === '0.0.0.0';
+  const maps = any ? 'pub4_any' : 'pub4_addr';
+  const key = any ? { concat: [port.proto, port.hostPort] } : { concat: [port.hostIp, port.proto, port.hostPort] };
+  return [
+    { family: 'inet', table: prefix, name: `${maps}_addr`, key, data: port.target },
+    { family: 'inet', table: prefix, name: `${maps}_port`, key, data: port.targetPort },
+  ];
+}
+
+/** Publish ports: two map elements each (address, port), no rule. */
+export function addPortsCommands(prefix: string, ports: PublishedPort[]): NftCommand[] {
+  return ports.flatMap((port) => portElements(prefix, port).map(({ key, data, ...where }) => ({ add: { element: { ...where, elem: [[key, data]] } } })));
+}
+
+/** Unpublish ports (idempotent: each element is added first). */
+export function removePortsCommands(prefix: string, ports: PublishedPort[]): NftCommand[] {
+  return ports.flatMap((port) =>
+    portElements(prefix, port).flatMap(({ key, data, ...where }) => [{ add: { element: { ...where, elem: [[key, data]] } } }, { delete: { element: { ...where, elem: [key] } } }]),
+  );
 }

@@ -4,11 +4,12 @@
  * ICC off, and nothing of Switchyard's left in nftables afterwards. Rules grow with networks only.
  */
 import test, { type ExecutionContext } from 'ava';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import net from 'node:net';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { scratch, type Scratch } from '../helpers/scratch.js';
 import { nftTableJson } from '../helpers/ip.js';
-import { openEngine } from '../helpers/engine.js';
+import { engineState, openEngine } from '../helpers/engine.js';
 import { Handle, addrAdd, addrDel, linkAdd, linkSetHardwareAddr, linkSetUp, routeAdd } from '../../src/netlink/index.js';
 import { icmpEcho, sandboxExec, sandboxSpawn, type Sandbox } from '../../src/netns/index.js';
 import type { Engine } from '../../src/cnm/engine.js';
@@ -195,4 +196,65 @@ test("an endpoint cannot send with another endpoint's IP or MAC (anti-spoofing)"
     server.kill('SIGKILL');
   }
   await cleanup(t, s, engine, []);
+});
+
+/** Ask a TCP or UDP service something from a sandbox (or, without one, from this test's own namespace). */
+async function ask(from: Sandbox | null, proto: 'tcp' | 'udp', host: string, port: number): Promise<string | null> {
+  const code =
+    proto === 'tcp'
+      ? `const c = require('net').connect(${port}, '${host}'); let d = ''; c.on('data', (x) => (d += x)); c.on('end', () => { process.stdout.write(d); process.exit(0); }); c.on('error', () => process.exit(3)); setTimeout(() => process.exit(4), 1500)`
+      : `const s = require('dgram').createSocket('udp4'); s.on('message', (m) => { process.stdout.write(String(m)); process.exit(0); }); s.send('?', ${port}, '${host}'); setTimeout(() => process.exit(4), 1500)`;
+  const result = from
+    ? await sandboxExec(from, [process.execPath, '-e', code], { timeoutMs: 5000 })
+    : await new Promise<{ exitCode: number | null; stdout: string }>((resolve) => {
+        const child = spawn(process.execPath, ['-e', code]);
+        let stdout = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.on('close', (exitCode) => resolve({ exitCode, stdout }));
+      });
+  return result.exitCode === 0 ? result.stdout : null;
+}
+
+test('published ports: reachable through a host address, 127.0.0.1 and by hairpin, reserved on the host, gone after disconnect', async (t) => {
+  const s = await scratch(t);
+  const engine = await openEngine(t, s);
+  const out = await outside(s, 5);
+  const c = engine.controller;
+  await c.createNetwork({ name: s.name('n'), ipam: { config: [{ subnet: '10.130.51.0/24' }] } });
+  const tcpPort = 18080 + Math.floor(Math.random() * 1000);
+  const udpPort = tcpPort + 1000;
+  const a = await c.createSandbox({ name: s.name('a'), ports: [{ proto: 'tcp', hostIp: '0.0.0.0', hostPort: tcpPort, port: 80 }, { proto: 'udp', hostIp: '0.0.0.0', hostPort: udpPort, port: 53 }] });
+  const b = await c.createSandbox({ name: s.name('b') });
+  await c.connect(s.name('n'), s.name('a'));
+  await c.connect(s.name('n'), s.name('b'));
+  const servers = sandboxSpawn(a, [process.execPath, '-e', `require('net').createServer((c) => c.end('tcp from a')).listen(80); const u = require('dgram').createSocket('udp4'); u.on('message', (m, r) => u.send('udp from a', r.port, r.address)); u.bind(53, () => console.log('ready'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => servers.stdout!.once('data', () => resolve()));
+  try {
+    t.is(await ask(out.sandbox, 'tcp', out.hostAddress, tcpPort), 'tcp from a', 'from outside, through the host address');
+    t.is(await ask(null, 'tcp', '127.0.0.1', tcpPort), 'tcp from a', 'from the host, through 127.0.0.1');
+    t.is(await ask(b, 'tcp', out.hostAddress, tcpPort), 'tcp from a', 'by hairpin, from the same network through the host address');
+    t.is(await ask(out.sandbox, 'udp', out.hostAddress, udpPort), 'udp from a', 'UDP from outside');
+
+    // The host port is taken: a host process cannot bind it, and another sandbox cannot publish it.
+    const taken = await new Promise<string>((resolve) => {
+      const server = net.createServer().once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? '')).listen(tcpPort, () => server.close(() => resolve('bound')));
+    });
+    t.is(taken, 'EADDRINUSE');
+    await c.createSandbox({ name: s.name('c'), ports: [{ proto: 'tcp', hostIp: '0.0.0.0', hostPort: tcpPort, port: 80 }] });
+    const before = await engineState(engine);
+    const error = await t.throwsAsync(c.connect(s.name('n'), s.name('c')));
+    t.regex(error!.message, new RegExp(`publish port 0\\.0\\.0\\.0:${tcpPort}/tcp: the host port is already in use`));
+    t.deepEqual(await engineState(engine), before, 'the refused connect changed nothing');
+
+    // Disconnected: the mapping and the reservation are gone.
+    await c.disconnect(s.name('n'), s.name('a'));
+    t.is(await ask(out.sandbox, 'tcp', out.hostAddress, tcpPort), null, 'no longer published');
+    const free = await new Promise<string>((resolve) => {
+      const server = net.createServer().once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? '')).listen(tcpPort, () => server.close(() => resolve('bound')));
+    });
+    t.is(free, 'bound', 'the host port is free again');
+  } finally {
+    servers.kill('SIGKILL');
+  }
+  await cleanup(t, s, engine, [out.sandbox]);
 });
