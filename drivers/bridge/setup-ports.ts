@@ -8,6 +8,7 @@ import type { EndpointRecord, NetworkRecord, PortSpec } from '../../src/cnm/mode
 import { CnmError } from '../../src/cnm/errors.js';
 import type { PublishedPort } from '../../src/firewall/ruleset.js';
 import { reservePort, type PortReservation } from '../../src/firewall/reservation.js';
+import { conntrackDeletePort } from '../../src/firewall/conntrack.js';
 
 /** Reservations live as long as the engine process: per endpoint id. */
 const reservations = new Map<string, PortReservation[]>();
@@ -51,9 +52,15 @@ export async function setupPorts(ctx: DriverContext, network: NetworkRecord, end
   ctx.undo.push('unpublish ports', () => ctx.firewall.removePorts(published));
 }
 
-/** Remove the DNAT elements and release the host ports; gone counts as done. */
+/**
+ * Remove the DNAT elements, forget the flows they translated (a UDP flow would otherwise keep going
+ * to this endpoint until its conntrack entry times out, even after another endpoint publishes the
+ * port), and release the host ports; gone counts as done.
+ */
 export async function teardownPorts(ctx: DriverContext, endpoint: EndpointRecord): Promise<void> {
-  await ctx.firewall.removePorts(publishedPorts(endpoint));
+  const published = publishedPorts(endpoint);
+  await ctx.firewall.removePorts(published);
+  for (const port of published) await conntrackDeletePort(port.proto, port.hostPort);
   const held = reservations.get(endpoint.id) ?? [];
   reservations.delete(endpoint.id);
   await Promise.all(held.map((r) => r.release()));
