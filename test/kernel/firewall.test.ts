@@ -6,9 +6,12 @@
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
+import dgram from 'node:dgram';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { scratch, type Scratch } from '../helpers/scratch.js';
-import { nftTableJson } from '../helpers/ip.js';
+import { ipJson, nftTableJson } from '../helpers/ip.js';
 import { engineState, openEngine } from '../helpers/engine.js';
 import { Handle, addrAdd, addrDel, linkAdd, linkSetHardwareAddr, linkSetUp, routeAdd } from '../../src/netlink/index.js';
 import { icmpEcho, sandboxExec, sandboxSpawn, type Sandbox } from '../../src/netns/index.js';
@@ -287,4 +290,34 @@ test('a UDP flow re-targets when a published port moves to another sandbox (its 
     servers.forEach((server) => server.kill('SIGKILL'));
   }
   await cleanup(t, s, engine, [out.sandbox]);
+});
+
+test('CVE-2020-8558: a frame to 127.0.0.1 sent into the bridge (route_localnet is on there) never reaches the host', async (t) => {
+  const s = await scratch(t);
+  const engine = await openEngine(t, s);
+  const c = engine.controller;
+  const network = await c.createNetwork({ name: s.name('n'), ipam: { config: [{ subnet: '10.130.71.0/24' }] } });
+  const a = await c.createSandbox({ name: s.name('a') });
+  const endpoint = await c.connect(s.name('n'), s.name('a'));
+  const bridgeMac = ipJson<Array<{ address: string }>>(['link', 'show', network.driverState.bridge!])[0]!.address;
+  // A service on the host listening on every address, 127.0.0.1 included.
+  const listener = dgram.createSocket('udp4');
+  const received: string[] = [];
+  listener.on('message', (message) => received.push(String(message)));
+  const port = await new Promise<number>((resolve) => listener.bind(0, '0.0.0.0', () => resolve(listener.address().port)));
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'send-to-localhost.py');
+  const send = (to: string) => sandboxExec(a, ['python3', script, 'eth0', endpoint.macAddress, endpoint.ipv4!.cidr.split('/')[0]!, bridgeMac, String(port), to], { timeoutMs: 5000 });
+  try {
+    // The hand-made frame works: addressed to the gateway, it arrives.
+    t.is((await send('10.130.71.1')).exitCode, 0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    t.deepEqual(received, ['to 10.130.71.1'], 'a hand-made frame to the gateway arrives');
+    // The same frame addressed to 127.0.0.1 does not.
+    t.is((await send('127.0.0.1')).exitCode, 0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    t.deepEqual(received, ['to 10.130.71.1'], 'to 127.0.0.1: dropped by the guard');
+  } finally {
+    listener.close();
+  }
+  await cleanup(t, s, engine, []);
 });
