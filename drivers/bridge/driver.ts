@@ -40,8 +40,15 @@ export class BridgeDriver implements Driver {
   }
 
   async join(ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord, target: JoinTarget): Promise<JoinResult> {
-    await setupEndpointFirewall(ctx, network, endpoint);
-    await setupVeth(ctx, network, endpoint, target);
+    // The endpoint's firewall elements are added while the pair is made; the host end comes up
+    // only once they are in (setupVeth waits for them), so the port never carries an unchecked frame.
+    const firewall = setupEndpointFirewall(ctx, network, endpoint);
+    try {
+      await setupVeth(ctx, network, endpoint, target, firewall);
+    } catch (error) {
+      await firewall.catch(() => undefined); // its undo is registered before the caller unwinds
+      throw error;
+    }
     return { kind: 'configured', interfaceName: target.interfaceName };
   }
 

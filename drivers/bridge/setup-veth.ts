@@ -20,13 +20,14 @@ export function endpointAlias(owner: string, endpointId: string): string {
 }
 
 /**
- * Create and configure the endpoint's veth in four round trips: the pair is created from inside the
+ * Create and configure the endpoint's veth in four round trips (the host end comes up only after
+ * `beforeUp`, the endpoint's firewall elements, is done): the pair is created from inside the
  * sandbox (eth<N> with its MAC; the kernel echoes its index, so no lookup), its other end placed
  * straight into the host namespace; the host end gets IPv6 off (IPv4-only networks), then its bridge,
  * ownership mark and up in one request; one batch configures the inside; then both ends are waited
  * for until they carry traffic. Undo: delete the pair (the other end goes with it).
  */
-export async function setupVeth(ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord, target: JoinTarget): Promise<void> {
+export async function setupVeth(ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord, target: JoinTarget, beforeUp: Promise<void> = Promise.resolve()): Promise<void> {
   const options = bridgeOptions(network.options);
   const hostEnd = hostEndOf(endpoint);
   const ipv6 = network.enableIpv6;
@@ -61,6 +62,7 @@ export async function setupVeth(ctx: DriverContext, network: NetworkRecord, endp
     // that comes up adds an ff00::/8 route to one list of the host's table and floods MLD, costs that
     // grow with the bridge (docs/benchmarks.md).
     if (!ipv6) await linkSetIp6Disabled(ctx.host, hostEnd, true);
+    await beforeUp;
     const steps: Array<Promise<unknown>> = [
       linkModify(ctx.host, hostEnd, { master: bridge, alias: endpointAlias(ctx.owner, endpoint.id), up: true }),
       linkSetUp(inside, 'lo'),

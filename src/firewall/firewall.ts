@@ -80,13 +80,41 @@ export class Firewall {
     return this.apply(removeNetworkCommands(this.prefix, network));
   }
 
-  /** An endpoint's state is set elements (anti-spoofing, ICC): one small transaction, no rule. */
+  /**
+   * An endpoint's state is set elements (anti-spoofing, ICC), no rule. Changes asked for in the same
+   * turn of the event loop (many sandboxes connecting at once) go to the kernel as one transaction.
+   */
   addEndpoint(endpoint: FirewallEndpoint): Promise<void> {
-    return this.apply(addEndpointCommands(this.prefix, endpoint));
+    return this.gathered(addEndpointCommands(this.prefix, endpoint));
   }
 
   removeEndpoint(endpoint: FirewallEndpoint): Promise<void> {
-    return this.apply(removeEndpointCommands(this.prefix, endpoint));
+    return this.gathered(removeEndpointCommands(this.prefix, endpoint));
+  }
+
+  private pending: Array<{ commands: NftCommand[]; resolve(): void; reject(error: Error): void }> = [];
+
+  /**
+   * Apply with whatever else is asked for in this turn, as one transaction; if that fails, each
+   * caller's commands are applied alone, so every caller gets its own result and error.
+   */
+  private gathered(commands: NftCommand[]): Promise<void> {
+    if (commands.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.pending.push({ commands, resolve, reject });
+      if (this.pending.length > 1) return;
+      queueMicrotask(async () => {
+        const batch = this.pending;
+        this.pending = [];
+        try {
+          await this.apply(batch.flatMap((item) => item.commands));
+          batch.forEach((item) => item.resolve());
+        } catch (error) {
+          if (batch.length === 1) return batch[0]!.reject(error as Error);
+          await Promise.all(batch.map((item) => this.apply(item.commands).then(item.resolve, item.reject)));
+        }
+      });
+    });
   }
 
   /** Publish ports (map elements: no rule). */
