@@ -81,8 +81,8 @@ export class Engine {
     // what they remove (after a reboot the tables are gone), and nothing stale survives a crash.
     const { networks, endpoints } = controller.records();
     const state = networks.flatMap((network) => {
-      const firewallOf = drivers.get(network.driver)?.firewallOf;
-      return firewallOf ? [firewallOf.call(drivers.get(network.driver), network, endpoints.filter((e) => e.networkId === network.id))] : [];
+      const part = drivers.get(network.driver)?.firewallOf?.(network, endpoints.filter((e) => e.networkId === network.id));
+      return part ? [part] : [];
     });
     await firewall.rebuild(
       state.flatMap((s) => (s.network ? [s.network] : [])),

@@ -29,6 +29,26 @@ const dnatMap = (key: unknown[], maps: string) => ({
 const match = (op: '==' | '!=' | 'in', left: unknown, right: unknown) => ({ match: { op, left, right } });
 const ACCEPT_POLICY = 'accept';
 
+/** Where a set or map element lives. */
+interface ElementPlace {
+  family: string;
+  table: string;
+  name: string;
+}
+
+/** Add one element: a set key, or a map key with its data. */
+function addElement(place: ElementPlace, key: unknown, data?: unknown): NftCommand {
+  return { add: { element: { ...place, elem: [data === undefined ? key : [key, data]] } } };
+}
+
+/**
+ * Delete one element whether or not it is there: nft 1.0.6 has no `destroy`, so it is added (with
+ * its data, for a map) and deleted in the same transaction.
+ */
+function deleteElement(place: ElementPlace, key: unknown, data?: unknown): NftCommand[] {
+  return [addElement(place, key, data), { delete: { element: { ...place, elem: [key] } } }];
+}
+
 /** Chains of the base, in either table: everything else belongs to one network. */
 export const BASE_CHAINS = ['forward', 'postrouting', 'prerouting', 'antispoof', 'nat_prerouting', 'nat_output', 'guard'];
 
@@ -189,10 +209,7 @@ export function removeNetworkCommands(prefix: string, network: FirewallNetwork):
   const inet = { family: 'inet', table: prefix };
   const chains = chainNames(network);
   const names = [chains.in, chains.out, chains.nat];
-  const element = (name: string, key: unknown, data?: unknown): NftCommand[] => [
-    { add: { element: { ...inet, name, elem: [data === undefined ? key : [key, data]] } } },
-    { delete: { element: { ...inet, name, elem: [key] } } },
-  ];
+  const element = (name: string, key: unknown, data?: unknown) => deleteElement({ ...inet, name }, key, data);
   // The chains first (the placeholder elements jump to them), then the elements, then the chains.
   const commands: NftCommand[] = names.map((name) => ({ add: { chain: { ...inet, name } } }));
   commands.push(
@@ -237,15 +254,12 @@ function endpointElements(endpoint: FirewallEndpoint): Array<{ name: string; ele
  * set whose frames to other ports are dropped. Elements only: no rule per endpoint.
  */
 export function addEndpointCommands(prefix: string, endpoint: FirewallEndpoint): NftCommand[] {
-  return endpointElements(endpoint).map(({ name, elem }) => ({ add: { element: { family: 'bridge', table: prefix, name, elem: [elem] } } }));
+  return endpointElements(endpoint).map(({ name, elem }) => addElement({ family: 'bridge', table: prefix, name }, elem));
 }
 
 /** Remove one endpoint's elements (idempotent: each is added first). */
 export function removeEndpointCommands(prefix: string, endpoint: FirewallEndpoint): NftCommand[] {
-  return endpointElements(endpoint).flatMap(({ name, elem }) => {
-    const element = { family: 'bridge', table: prefix, name, elem: [elem] };
-    return [{ add: { element } }, { delete: { element } }];
-  });
+  return endpointElements(endpoint).flatMap(({ name, elem }) => deleteElement({ family: 'bridge', table: prefix, name }, elem));
 }
 
 /** One published port: host side to endpoint side. */
@@ -270,12 +284,10 @@ function portElements(prefix: string, port: PublishedPort): Array<{ family: stri
 
 /** Publish ports: two map elements each (address, port), no rule. */
 export function addPortsCommands(prefix: string, ports: PublishedPort[]): NftCommand[] {
-  return ports.flatMap((port) => portElements(prefix, port).map(({ key, data, ...where }) => ({ add: { element: { ...where, elem: [[key, data]] } } })));
+  return ports.flatMap((port) => portElements(prefix, port).map(({ key, data, ...place }) => addElement(place, key, data)));
 }
 
 /** Unpublish ports (idempotent: each element is added first). */
 export function removePortsCommands(prefix: string, ports: PublishedPort[]): NftCommand[] {
-  return ports.flatMap((port) =>
-    portElements(prefix, port).flatMap(({ key, data, ...where }) => [{ add: { element: { ...where, elem: [[key, data]] } } }, { delete: { element: { ...where, elem: [key] } } }]),
-  );
+  return ports.flatMap((port) => portElements(prefix, port).flatMap(({ key, data, ...place }) => deleteElement(place, key, data)));
 }
