@@ -4,19 +4,15 @@
  * ctnetlink over Switchyard's own netlink transport: a dump of the table, then one delete per
  * matching entry, all in the engine's namespace; no `conntrack` process.
  */
-import { native } from '../../native/index.js';
 import { NetlinkSocket } from '../netlink/socket.js';
-import { fromNative } from '../netlink/errors.js';
+import { AF_INET } from '../netlink/ip.js';
 import { attr, forEachAttr } from '../netlink/codec.js';
 
-const AF_NETLINK = 16;
-const SOCK_RAW = 3;
 const NETLINK_NETFILTER = 12;
 const NFNL_SUBSYS_CTNETLINK = 1;
 const IPCTNL_MSG_CT_GET = 1;
 const IPCTNL_MSG_CT_DELETE = 2;
 const NFNETLINK_V0 = 0;
-const AF_INET = 2;
 const CTA_TUPLE_ORIG = 1;
 const CTA_TUPLE_PROTO = 2;
 const CTA_PROTO_NUM = 1;
@@ -57,13 +53,7 @@ function parseEntry(payload: Buffer): { proto: number; dport: number; tuple: Buf
  * Equivalent to: `conntrack -D -f ipv4 -p PROTO --orig-port-dst PORT`
  */
 export async function conntrackDeletePort(proto: 'tcp' | 'udp', port: number): Promise<number> {
-  let fd: number;
-  try {
-    fd = await native().socketIn(null, AF_NETLINK, SOCK_RAW, NETLINK_NETFILTER);
-  } catch (error) {
-    throw fromNative('open ctnetlink socket', error);
-  }
-  const socket = new NetlinkSocket(fd);
+  const socket = await NetlinkSocket.open(null, NETLINK_NETFILTER, 'ctnetlink');
   try {
     const type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
     const entries = await socket.dump(type, nfgenmsg(AF_INET), { op: 'list conntrack entries' });

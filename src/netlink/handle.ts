@@ -1,10 +1,6 @@
 /** A handle on one network namespace's rtnetlink: every typed operation takes one. */
-import { native } from '../../native/index.js';
-import { fromNative } from './errors.js';
 import { NetlinkSocket } from './socket.js';
 
-const AF_NETLINK = 16;
-const SOCK_RAW = 3;
 const NETLINK_ROUTE = 0;
 
 /** Where a handle's socket lives. */
@@ -27,12 +23,7 @@ export class Handle {
   /** Open a handle in the given namespace. */
   static async open(options: HandleOptions = {}): Promise<Handle> {
     const netnsPath = options.netnsPath ?? null;
-    try {
-      const fd = await native().socketIn(netnsPath, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
-      return new Handle(new NetlinkSocket(fd), netnsPath);
-    } catch (error) {
-      throw fromNative(`open netlink socket in ${netnsPath ?? 'the host namespace'}`, error);
-    }
+    return new Handle(await NetlinkSocket.open(netnsPath, NETLINK_ROUTE, 'netlink'), netnsPath);
   }
 
   /** Adopt a NETLINK_ROUTE socket fd opened by the native layer (e.g. with a new sandbox). */

@@ -19,6 +19,8 @@ import {
 } from './constants.js';
 
 const HEADER = 16;
+const AF_NETLINK = 16;
+const SOCK_RAW = 3;
 const MAX_BATCH_MESSAGES = 256;
 const MAX_BATCH_BYTES = 256 * 1024;
 const DUMP_RETRIES = 5;
@@ -51,7 +53,7 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
-/** A NETLINK_ROUTE socket owned by Switchyard's native binding. */
+/** A netlink socket (rtnetlink, ctnetlink, …) owned by Switchyard's native binding. */
 export class NetlinkSocket {
   readonly fd: number;
   private seq: number;
@@ -67,6 +69,18 @@ export class NetlinkSocket {
     this.fd = fd;
     // Start each socket at a different point so a stray reply can never match another socket's.
     this.seq = (Math.random() * 0x3fffffff) >>> 0;
+  }
+
+  /**
+   * Open a netlink socket of `protocol` (NETLINK_ROUTE, NETLINK_NETFILTER, …) inside a namespace
+   * (null: this process's own), on a throwaway thread. `what` names it in errors.
+   */
+  static async open(netnsPath: string | null, protocol: number, what: string): Promise<NetlinkSocket> {
+    try {
+      return new NetlinkSocket(await native().socketIn(netnsPath, AF_NETLINK, SOCK_RAW, protocol));
+    } catch (error) {
+      throw fromNative(`open ${what} socket in ${netnsPath ?? 'the host namespace'}`, error);
+    }
   }
 
   /** Send one request and resolve with its reply messages once the kernel acked it. */
