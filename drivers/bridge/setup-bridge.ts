@@ -6,6 +6,9 @@ import { addrAdd, addrDel, isExists, isNotFound, linkAdd, linkByName, linkDel, t
 import { macFromIpv4 } from '../../src/cnm/mac.js';
 import { bridgeOptions } from './options.js';
 
+/** The link-local address of an IPv6 network's bridge (libnetwork's too), without DAD. */
+const BRIDGE_LINK_LOCAL = 'fe80::1/64';
+
 /** The ownership mark on a network's bridge. */
 export function bridgeAlias(owner: string, networkId: string): string {
   return `${owner}:net:${networkId}`;
@@ -51,7 +54,10 @@ export async function setupBridge(ctx: DriverContext, network: NetworkRecord): P
       // (the CVE-2020-8558 guard in the firewall keeps outsiders away from 127/8).
       ip4Conf: { routeLocalnet: true },
       ...(gateway4 ? { hardwareAddr: macFromIpv4(gateway4.gateway) } : {}),
-      ...(network.enableIpv6 ? {} : { ip6AddrGenMode: 'none' as const }),
+      // No generated IPv6 link-local: it would wait for duplicate address detection (1-2 s), and
+      // until then the bridge cannot solicit neighbours for forwarded packets (the first published
+      // IPv6 connections were lost). An IPv6 network gets fe80::1 at once instead, as Docker does.
+      ip6AddrGenMode: 'none' as const,
     });
     ctx.undo.push(`delete bridge ${name}`, () => linkDel(ctx.host, name).catch((error) => (isNotFound(error) ? undefined : Promise.reject(error))));
     created = true;
@@ -65,8 +71,9 @@ export async function setupBridge(ctx: DriverContext, network: NetworkRecord): P
   network.driverState.bridge = name;
   network.driverState.bridgeCreated = String(created);
   ctx.fault('bridge.after-bridge');
-  for (const pool of network.pools) {
-    const cidr = `${pool.gateway}/${pool.subnet.split('/')[1]}`;
+  const addresses = network.pools.map((pool) => `${pool.gateway}/${pool.subnet.split('/')[1]}`);
+  if (network.enableIpv6 && created) addresses.push(BRIDGE_LINK_LOCAL);
+  for (const cidr of addresses) {
     try {
       await addrAdd(ctx.host, name, cidr);
     } catch (error) {

@@ -20,6 +20,7 @@ import type { Ipam, SubnetRequest } from '../ipam/types.js';
 import { CnmError, badRequest, conflict, forbidden, notFound } from './errors.js';
 import { UndoStack } from './undo.js';
 import { faultPoint } from './fault.js';
+import { checkPorts } from './ports.js';
 import { keys, type EndpointRecord, type NetworkRecord, type PortSpec, type SandboxRecord } from './model.js';
 import type { Driver, DriverContext, DriverRegistry, JoinResult, Logger } from './driver.js';
 import { KeyedLock } from './lock.js';
@@ -610,27 +611,6 @@ export class Controller {
   async forgetSandbox(sandbox: SandboxRecord): Promise<void> {
     await this.teardownSandbox(sandbox);
   }
-}
-
-/** Check published ports: protocol, IPv4 host address, port numbers, no host port twice. */
-function checkPorts(ports: PortSpec[]): PortSpec[] {
-  const seen = new Set<string>();
-  return ports.map((port, i) => {
-    const field = `ports[${i}]`;
-    const proto = port.proto ?? 'tcp';
-    if (proto !== 'tcp' && proto !== 'udp') throw badRequest(`${field}.proto: ${JSON.stringify(proto)} is not tcp or udp`, `${field}.proto`);
-    const hostIp = port.hostIp ?? '0.0.0.0';
-    if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(hostIp) || hostIp.split('.').some((part) => Number(part) > 255)) {
-      throw badRequest(`${field}.hostIp: ${JSON.stringify(hostIp)} is not an IPv4 address`, `${field}.hostIp`);
-    }
-    for (const key of ['hostPort', 'port'] as const) {
-      if (!Number.isInteger(port[key]) || port[key] < 1 || port[key] > 65535) throw badRequest(`${field}.${key}: ${JSON.stringify(port[key])} is not a port (1-65535)`, `${field}.${key}`);
-    }
-    const id = `${hostIp}:${port.hostPort}/${proto}`;
-    if (seen.has(id)) throw badRequest(`${field}: host port ${id} is published twice`, field);
-    seen.add(id);
-    return { proto, hostIp, hostPort: port.hostPort, port: port.port };
-  });
 }
 
 /** Find a record by exact id, exact name, or unique id prefix; an ambiguous prefix is an error. */

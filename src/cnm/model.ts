@@ -42,13 +42,30 @@ export interface EndpointRecord {
   state: RecordState;
 }
 
-/** A port published by a sandbox (Docker's `-p hostIp:hostPort:port/proto`). */
+/**
+ * A port published by a sandbox (Docker's `-p [hostIp:][hostPort[-end]:]port[/proto]`), as asked for.
+ * src/cnm/ports.ts parses and checks it; the driver decides the host port and records what it bound.
+ */
 export interface PortSpec {
   proto: 'tcp' | 'udp';
-  /** Host address; `0.0.0.0` for every local address. */
+  /**
+   * Host address. Empty: every address of both families (IPv6 only when the endpoint has an IPv6
+   * address, as Docker does); `0.0.0.0`: every IPv4 address; `::`: every IPv6 address.
+   */
+  hostIp: string;
+  /** Host port; 0: any free port the kernel picks. With hostPortEnd, the first free one of the range. */
+  hostPort: number;
+  hostPortEnd?: number;
+  /** The port inside the sandbox. */
+  port: number;
+}
+
+/** A published port as bound: one family, one host port (recorded on the endpoint). */
+export interface PortBinding {
+  proto: 'tcp' | 'udp';
+  /** `0.0.0.0`, `::` or one host address. */
   hostIp: string;
   hostPort: number;
-  /** The port inside the sandbox. */
   port: number;
 }
 

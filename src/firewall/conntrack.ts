@@ -5,7 +5,9 @@
  * matching entry, all in the engine's namespace; no `conntrack` process.
  */
 import { NetlinkSocket } from '../netlink/socket.js';
-import { AF_INET } from '../netlink/ip.js';
+import net from 'node:net';
+import { AF_INET, AF_INET6, formatIp, parseIp } from '../netlink/ip.js';
+import type { PublishedPort } from './ruleset.js';
 import { attr, forEachAttr } from '../netlink/codec.js';
 
 const NETLINK_NETFILTER = 12;
@@ -14,7 +16,12 @@ const IPCTNL_MSG_CT_GET = 1;
 const IPCTNL_MSG_CT_DELETE = 2;
 const NFNETLINK_V0 = 0;
 const CTA_TUPLE_ORIG = 1;
+const CTA_TUPLE_REPLY = 2;
+const CTA_TUPLE_IP = 1;
 const CTA_TUPLE_PROTO = 2;
+const CTA_IP_V4_SRC = 1;
+const CTA_IP_V6_SRC = 3;
+const CTA_PROTO_SRC_PORT = 2;
 const CTA_PROTO_NUM = 1;
 const CTA_PROTO_DST_PORT = 3;
 const NLA_F_NESTED = 0x8000;
@@ -28,42 +35,70 @@ function nfgenmsg(family: number): Buffer {
   return out;
 }
 
-/** The original-direction protocol and destination port of one dumped entry, with its raw tuple. */
-function parseEntry(payload: Buffer): { proto: number; dport: number; tuple: Buffer } | undefined {
-  let result: { proto: number; dport: number; tuple: Buffer } | undefined;
-  forEachAttr(payload.subarray(4), (type, value) => {
-    if (type !== CTA_TUPLE_ORIG) return;
-    let proto = -1;
-    let dport = -1;
-    forEachAttr(value, (inner, data) => {
-      if (inner !== CTA_TUPLE_PROTO) return;
+interface Entry {
+  proto: number;
+  /** Original direction: the destination port (the host port of a published port). */
+  dport: number;
+  /** Reply direction: the source address and port (the endpoint a DNAT sent the flow to). */
+  replySrc: string;
+  replySport: number;
+  tuple: Buffer;
+}
+
+function parseTuple(value: Buffer): { proto: number; src: string; sport: number; dport: number } {
+  const tuple = { proto: -1, src: '', sport: -1, dport: -1 };
+  forEachAttr(value, (inner, data) => {
+    if (inner === CTA_TUPLE_IP) {
       forEachAttr(data, (key, field) => {
-        if (key === CTA_PROTO_NUM) proto = field.readUInt8(0);
-        if (key === CTA_PROTO_DST_PORT) dport = field.readUInt16BE(0);
+        if (key === CTA_IP_V4_SRC || key === CTA_IP_V6_SRC) tuple.src = formatIp(field);
       });
-    });
-    result = { proto, dport, tuple: value };
+    }
+    if (inner === CTA_TUPLE_PROTO) {
+      forEachAttr(data, (key, field) => {
+        if (key === CTA_PROTO_NUM) tuple.proto = field.readUInt8(0);
+        if (key === CTA_PROTO_SRC_PORT) tuple.sport = field.readUInt16BE(0);
+        if (key === CTA_PROTO_DST_PORT) tuple.dport = field.readUInt16BE(0);
+      });
+    }
   });
-  return result;
+  return tuple;
+}
+
+/** One dumped entry: what a published port's flows are matched on, with the raw original tuple. */
+function parseEntry(payload: Buffer): Entry | undefined {
+  let orig: (ReturnType<typeof parseTuple> & { raw: Buffer }) | undefined;
+  let reply: ReturnType<typeof parseTuple> | undefined;
+  forEachAttr(payload.subarray(4), (type, value) => {
+    if (type === CTA_TUPLE_ORIG) orig = { ...parseTuple(value), raw: value };
+    if (type === CTA_TUPLE_REPLY) reply = parseTuple(value);
+  });
+  if (!orig || !reply) return undefined;
+  return { proto: orig.proto, dport: orig.dport, replySrc: reply.src, replySport: reply.sport, tuple: orig.raw };
 }
 
 /**
- * Delete the IPv4 conntrack entries whose original direction went to `port` over `proto` (the flows
- * a published port translated). Returns how many were deleted; entries already gone count as done.
- * Equivalent to: `conntrack -D -f ipv4 -p PROTO --orig-port-dst PORT`
+ * Delete the conntrack entries a published port translated: over its protocol, to its host port,
+ * answered by its target (so flows of the endpoint's own to some port elsewhere are left alone).
+ * Returns how many were deleted; entries already gone count as done.
+ * Equivalent to: `conntrack -D -f ipv4|ipv6 -p PROTO --orig-port-dst HOSTPORT --reply-src TARGET --reply-port-src PORT`
  */
-export async function conntrackDeletePort(proto: 'tcp' | 'udp', port: number): Promise<number> {
+export async function conntrackDeletePort(port: PublishedPort): Promise<number> {
+  const family = net.isIPv6(port.target) ? AF_INET6 : AF_INET;
+  const target = formatIp(parseIp(port.target).bytes);
   const socket = await NetlinkSocket.open(null, NETLINK_NETFILTER, 'ctnetlink');
   try {
     const type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-    const entries = await socket.dump(type, nfgenmsg(AF_INET), { op: 'list conntrack entries' });
+    const entries = await socket.dump(type, nfgenmsg(family), { op: 'list conntrack entries' });
     const matching = entries
       .map((reply) => parseEntry(reply.payload))
-      .filter((entry): entry is NonNullable<typeof entry> => entry !== undefined && entry.proto === PROTOCOLS[proto] && entry.dport === port);
+      .filter(
+        (entry): entry is Entry =>
+          entry !== undefined && entry.proto === PROTOCOLS[port.proto] && entry.dport === port.hostPort && entry.replySrc === target && entry.replySport === port.targetPort,
+      );
     const deletes = matching.map((entry) => {
-      const body = Buffer.concat([nfgenmsg(AF_INET), attr(CTA_TUPLE_ORIG | NLA_F_NESTED, entry.tuple)]);
+      const body = Buffer.concat([nfgenmsg(family), attr(CTA_TUPLE_ORIG | NLA_F_NESTED, entry.tuple)]);
       return socket
-        .request((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE, body, { op: `delete conntrack entry of ${proto} port ${port}` })
+        .request((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE, body, { op: `delete conntrack entry of ${port.proto} port ${port.hostPort}` })
         .then(
           () => 1,
           (error: Error & { code?: string }) => (error.code === 'ENOENT' ? 0 : Promise.reject(error)),

@@ -55,6 +55,40 @@ export class Firewall {
    * runs alone for a moment: forwarding is accepted, and nothing is masqueraded or isolated.
    */
   async rebuild(networks: FirewallNetwork[], endpoints: FirewallEndpoint[], ports: PublishedPort[] = []): Promise<void> {
+    this.networks = new Set(networks.map((network) => network.id));
+    if (networks.length === 0) {
+      // Nothing to hold: no tables at all (they come back with the first network).
+      await this.serial(async () => {
+        await this.apply(dropCommands(this.prefix));
+        this.basePresent = false;
+      });
+      return;
+    }
+    await this.serial(async () => {
+      await this.resetBase();
+      await this.apply([
+        ...networks.flatMap((network) => addNetworkCommands(this.prefix, network)),
+        ...endpoints.flatMap((endpoint) => addEndpointCommands(this.prefix, endpoint)),
+        ...addPortsCommands(this.prefix, ports),
+      ]);
+    });
+  }
+
+  /** The networks the tables hold: the tables exist exactly while there is one. */
+  private networks = new Set<string>();
+  /** Whether the base of both tables is in the kernel (unknown before the first rebuild: assumed not). */
+  private basePresent = false;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Changes to the tables' existence run one after another, in the order asked for. */
+  private serial<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(step);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Both tables emptied to their base, or made (whatever a crash or an older engine left goes). */
+  private async resetBase(): Promise<void> {
     const existing: Array<{ family: string; kind: 'chain' | 'set' | 'map'; name: string }> = [];
     for (const family of ['inet', 'bridge']) {
       for (const item of await this.list({ list: { table: { family, name: this.prefix } } })) {
@@ -65,19 +99,27 @@ export class Firewall {
       }
     }
     await this.apply([...clearCommands(this.prefix, existing), ...baseCommands(this.prefix)]);
-    await this.apply([
-      ...networks.flatMap((network) => addNetworkCommands(this.prefix, network)),
-      ...endpoints.flatMap((endpoint) => addEndpointCommands(this.prefix, endpoint)),
-      ...addPortsCommands(this.prefix, ports),
-    ]);
+    this.basePresent = true;
   }
 
+  /** Add a network; the first one makes the tables (their base, in a transaction of its own). */
   addNetwork(network: FirewallNetwork): Promise<void> {
-    return this.apply(addNetworkCommands(this.prefix, network));
+    this.networks.add(network.id);
+    return this.serial(async () => {
+      if (!this.basePresent) await this.resetBase();
+      await this.apply(addNetworkCommands(this.prefix, network));
+    });
   }
 
+  /** Remove a network (idempotent); with the last one the tables go, in the same transaction. */
   removeNetwork(network: FirewallNetwork): Promise<void> {
-    return this.apply(removeNetworkCommands(this.prefix, network));
+    this.networks.delete(network.id);
+    const last = this.networks.size === 0;
+    return this.serial(async () => {
+      if (!this.basePresent) return; // no tables: nothing of it can be there
+      await this.apply([...removeNetworkCommands(this.prefix, network), ...(last && this.networks.size === 0 ? dropCommands(this.prefix) : [])]);
+      if (last && this.networks.size === 0) this.basePresent = false;
+    });
   }
 
   /**
@@ -129,7 +171,11 @@ export class Firewall {
 
   /** Remove both tables (idempotent). */
   removeAll(): Promise<void> {
-    return this.apply(dropCommands(this.prefix));
+    this.networks.clear();
+    return this.serial(async () => {
+      await this.apply(dropCommands(this.prefix));
+      this.basePresent = false;
+    });
   }
 
   /**

@@ -22,9 +22,9 @@ export interface FirewallNetwork {
 const meta = (key: string) => ({ meta: { key } });
 const TH_DPORT = { payload: { protocol: 'th', field: 'dport' } };
 const LOCAL_DADDR = { match: { op: '==', left: { fib: { result: 'type', flags: ['daddr'] } }, right: 'local' } };
-/** `dnat ip to KEY map @<maps>_addr : KEY map @<maps>_port` */
-const dnatMap = (key: unknown[], maps: string) => ({
-  dnat: { family: 'ip', addr: { map: { key: { concat: key }, data: `@${maps}_addr` } }, port: { map: { key: { concat: key }, data: `@${maps}_port` } } },
+/** `dnat ip|ip6 to KEY map @<maps>_addr : KEY map @<maps>_port` */
+const dnatMap = (family: 4 | 6, key: unknown[], maps: string) => ({
+  dnat: { family: family === 4 ? 'ip' : 'ip6', addr: { map: { key: { concat: key }, data: `@${maps}_addr` } }, port: { map: { key: { concat: key }, data: `@${maps}_port` } } },
 });
 const match = (op: '==' | '!=' | 'in', left: unknown, right: unknown) => ({ match: { op, left, right } });
 const ACCEPT_POLICY = 'accept';
@@ -80,20 +80,31 @@ export function baseCommands(prefix: string): NftCommand[] {
     rule(inet, 'forward', [{ vmap: { key: meta('oifname'), data: '@fwd_out' } }]),
     rule(inet, 'postrouting', [{ vmap: { key: { payload: { protocol: 'ip', field: 'saddr' } }, data: '@nat_src4' } }]),
     rule(inet, 'postrouting', [{ vmap: { key: { payload: { protocol: 'ip6', field: 'saddr' } }, data: '@nat_src6' } }]),
-    // Published ports: map elements per port (hostIp 0.0.0.0: any local address; else that one),
+    // Published ports: map elements per port (on every local address of a family, or on one),
     // looked up for traffic arriving (prerouting) and made on this host (output). Address and port
     // are two maps with the same keys: nft 1.0.6's JSON parser turns a map with concatenated data
     // (ipv4_addr . inet_service) into a set, and a dnat through that crashes nft.
-    { add: { map: { ...inet, name: 'pub4_any_addr', type: ['inet_proto', 'inet_service'], map: 'ipv4_addr' } } },
-    { add: { map: { ...inet, name: 'pub4_any_port', type: ['inet_proto', 'inet_service'], map: 'inet_service' } } },
-    { add: { map: { ...inet, name: 'pub4_addr_addr', type: ['ipv4_addr', 'inet_proto', 'inet_service'], map: 'ipv4_addr' } } },
-    { add: { map: { ...inet, name: 'pub4_addr_port', type: ['ipv4_addr', 'inet_proto', 'inet_service'], map: 'inet_service' } } },
+    ...([4, 6] as const).flatMap((family) => {
+      const addr = family === 4 ? 'ipv4_addr' : 'ipv6_addr';
+      return [
+        { add: { map: { ...inet, name: `pub${family}_any_addr`, type: ['inet_proto', 'inet_service'], map: addr } } },
+        { add: { map: { ...inet, name: `pub${family}_any_port`, type: ['inet_proto', 'inet_service'], map: 'inet_service' } } },
+        { add: { map: { ...inet, name: `pub${family}_addr_addr`, type: [addr, 'inet_proto', 'inet_service'], map: addr } } },
+        { add: { map: { ...inet, name: `pub${family}_addr_port`, type: [addr, 'inet_proto', 'inet_service'], map: 'inet_service' } } },
+      ];
+    }),
     { add: { chain: { ...inet, name: 'nat_prerouting', type: 'nat', hook: 'prerouting', prio: -100, policy: ACCEPT_POLICY } } },
     { add: { chain: { ...inet, name: 'nat_output', type: 'nat', hook: 'output', prio: -100, policy: ACCEPT_POLICY } } },
-    ...['nat_prerouting', 'nat_output'].flatMap((chain) => [
-      rule(inet, chain, [LOCAL_DADDR, dnatMap([meta('l4proto'), TH_DPORT], 'pub4_any')]),
-      rule(inet, chain, [LOCAL_DADDR, dnatMap([{ payload: { protocol: 'ip', field: 'daddr' } }, meta('l4proto'), TH_DPORT], 'pub4_addr')]),
-    ]),
+    ...['nat_prerouting', 'nat_output'].flatMap((chain) =>
+      ([4, 6] as const).flatMap((family) => {
+        const nfproto = match('==', meta('nfproto'), family === 4 ? 'ipv4' : 'ipv6');
+        const daddr = { payload: { protocol: family === 4 ? 'ip' : 'ip6', field: 'daddr' } };
+        return [
+          rule(inet, chain, [nfproto, LOCAL_DADDR, dnatMap(family, [meta('l4proto'), TH_DPORT], `pub${family}_any`)]),
+          rule(inet, chain, [nfproto, LOCAL_DADDR, dnatMap(family, [daddr, meta('l4proto'), TH_DPORT], `pub${family}_addr`)]),
+        ];
+      }),
+    ),
     // From localhost to a published port: the bridge routes 127/8 (route_localnet on the bridge), and
     // the source is masqueraded so the endpoint can answer.
     rule(inet, 'postrouting', [match('==', { payload: { protocol: 'ip', field: 'saddr' } }, { prefix: { addr: '127.0.0.0', len: 8 } }), match('in', { ct: { key: 'status' } }, 'dnat'), { masquerade: null }]),
@@ -262,19 +273,20 @@ export function removeEndpointCommands(prefix: string, endpoint: FirewallEndpoin
   return endpointElements(endpoint).flatMap(({ name, elem }) => deleteElement({ family: 'bridge', table: prefix, name }, elem));
 }
 
-/** One published port: host side to endpoint side. */
+/** One published port: host side to endpoint side, of one family. */
 export interface PublishedPort {
   proto: 'tcp' | 'udp';
-  /** `0.0.0.0`: every local address. */
+  /** `0.0.0.0` or `::`: every local address of the family; else that one. */
   hostIp: string;
   hostPort: number;
+  /** The endpoint's address of the same family. */
   target: string;
   targetPort: number;
 }
 
 function portElements(prefix: string, port: PublishedPort): Array<{ family: string; table: string; name: string; key: unknown; data: unknown }> {
-  const any = port.hostIp === '0.0.0.0';
-  const maps = any ? 'pub4_any' : 'pub4_addr';
+  const any = port.hostIp === '0.0.0.0' || port.hostIp === '::';
+  const maps = `pub${port.target.includes(':') ? 6 : 4}_${any ? 'any' : 'addr'}`;
   const key = any ? { concat: [port.proto, port.hostPort] } : { concat: [port.hostIp, port.proto, port.hostPort] };
   return [
     { family: 'inet', table: prefix, name: `${maps}_addr`, key, data: port.target },

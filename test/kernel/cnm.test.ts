@@ -105,7 +105,7 @@ test('bad input gets a clear error naming the field and the rule, and changes no
     ['published port with an unknown protocol', () => c.createSandbox({ name: s.name('p'), ports: [{ proto: 'sctp' as 'tcp', hostIp: '0.0.0.0', hostPort: 8080, port: 80 }] }), 'bad-request', /ports\[0\]\.proto: "sctp" is not tcp or udp/],
     ['published port out of range', () => c.createSandbox({ name: s.name('p'), ports: [{ proto: 'tcp', hostIp: '0.0.0.0', hostPort: 70000, port: 80 }] }), 'bad-request', /ports\[0\]\.hostPort: 70000 is not a port/],
     ['published port on a bad host address', () => c.createSandbox({ name: s.name('p'), ports: [{ proto: 'tcp', hostIp: '300.1.1.1', hostPort: 8080, port: 80 }] }), 'bad-request', /ports\[0\]\.hostIp/],
-    ['host port published twice', () => c.createSandbox({ name: s.name('p'), ports: [{ proto: 'tcp', hostIp: '0.0.0.0', hostPort: 8080, port: 80 }, { proto: 'tcp', hostIp: '0.0.0.0', hostPort: 8080, port: 81 }] }), 'bad-request', /published twice/],
+    ['host port published twice', () => c.createSandbox({ name: s.name('p'), ports: [{ proto: 'tcp', hostIp: '0.0.0.0', hostPort: 8080, port: 80 }, { proto: 'tcp', hostIp: '0.0.0.0', hostPort: 8080, port: 81 }] }), 'bad-request', /ports\[1\]: host port 8080\/tcp is already published by ports\[0\]/],
     ['static address outside the subnet', () => c.connect(s.name('db'), s.name('b'), { ipv4Address: '10.100.0.5' }), 'bad-request', /address/],
     ['address in use', () => c.connect(s.name('db'), s.name('b'), { ipv4Address: '10.99.0.5' }), 'conflict', /already in use/],
     ['exhausted pool', () => c.connect(s.name('tiny'), s.name('b')), 'conflict', /no (free|available)|exhausted|full/i],

@@ -58,8 +58,9 @@ async function cleanup(t: ExecutionContext, s: Scratch, engine: Engine, extra: S
   for (const sandbox of c.listSandboxes()) await c.deleteSandbox(sandbox.id);
   for (const network of c.listNetworks()) await c.deleteNetwork(network.id);
   await s.sandboxes.deleteMany(extra);
-  await engine.firewall.removeAll();
-  t.deepEqual([...nftTable('inet', engine.firewall.prefix), ...nftTable('bridge', engine.firewall.prefix)], [], "nothing of the engine's is left in nftables");
+  // With the last network the tables went: nothing of the engine's is left in nftables.
+  const tables = JSON.parse(execFileSync('/usr/sbin/nft', ['-j', 'list', 'tables'], { encoding: 'utf8' })).nftables as Array<{ table?: { name: string } }>;
+  t.deepEqual(tables.filter((item) => item.table?.name === engine.firewall.prefix), [], "the engine's tables went with its last network");
   await engine.close();
   await s.assertClean(t);
 }
@@ -206,7 +207,7 @@ async function ask(from: Sandbox | null, proto: 'tcp' | 'udp', host: string, por
   const code =
     proto === 'tcp'
       ? `const c = require('net').connect(${port}, '${host}'); let d = ''; c.on('data', (x) => (d += x)); c.on('end', () => { process.stdout.write(d); process.exit(0); }); c.on('error', () => process.exit(3)); setTimeout(() => process.exit(4), 1500)`
-      : `const s = require('dgram').createSocket('udp4'); s.on('message', (m) => { process.stdout.write(String(m)); process.exit(0); }); s.send('?', ${port}, '${host}'); setTimeout(() => process.exit(4), 1500)`;
+      : `const s = require('dgram').createSocket('${host.includes(':') ? 'udp6' : 'udp4'}'); s.on('message', (m) => { process.stdout.write(String(m)); process.exit(0); }); s.send('?', ${port}, '${host}'); setTimeout(() => process.exit(4), 1500)`;
   const result = from
     ? await sandboxExec(from, [process.execPath, '-e', code], { timeoutMs: 5000 })
     : await new Promise<{ exitCode: number | null; stdout: string }>((resolve) => {
@@ -246,7 +247,7 @@ test('published ports: reachable through a host address, 127.0.0.1 and by hairpi
     await c.createSandbox({ name: s.name('c'), ports: [{ proto: 'tcp', hostIp: '0.0.0.0', hostPort: tcpPort, port: 80 }] });
     const before = await engineState(engine);
     const error = await t.throwsAsync(c.connect(s.name('n'), s.name('c')));
-    t.regex(error!.message, new RegExp(`publish port 0\\.0\\.0\\.0:${tcpPort}/tcp: the host port is already in use`));
+    t.regex(error!.message, new RegExp(`publish port 0\\.0\\.0\\.0:${tcpPort}:80/tcp: the host port is already in use`));
     t.deepEqual(await engineState(engine), before, 'the refused connect changed nothing');
 
     // Disconnected: the mapping and the reservation are gone.
@@ -258,6 +259,65 @@ test('published ports: reachable through a host address, 127.0.0.1 and by hairpi
     t.is(free, 'bound', 'the host port is free again');
   } finally {
     servers.kill('SIGKILL');
+  }
+  await cleanup(t, s, engine, [out.sandbox]);
+});
+
+test('published ports over IPv6, host port ranges and ports the kernel picks', async (t) => {
+  const s = await scratch(t);
+  const engine = await openEngine(t, s);
+  const out = await outside(s, 8);
+  await addrAdd(s.host, s.name('up'), 'fd00:131:8::1/64');
+  const h = await Handle.open({ netnsPath: out.sandbox.path });
+  await addrAdd(h, 'eth0', 'fd00:131:8::2/64');
+  h.close();
+  const c = engine.controller;
+  await c.createNetwork({ name: s.name('n'), enableIpv6: true, ipam: { config: [{ subnet: '10.130.81.0/24' }, { subnet: 'fd00:130:81::/64' }] } });
+  const port = 20000 + Math.floor(Math.random() * 1000);
+  const range = port + 1000;
+  // A host process holds the first port of the range: the range gives the next one.
+  const holder = net.createServer();
+  await new Promise<void>((resolve) => holder.listen(range, '0.0.0.0', () => resolve()));
+  const a = await c.createSandbox({
+    name: s.name('a'),
+    ports: [
+      { proto: 'tcp', hostIp: '', hostPort: port, port: 80 },
+      { proto: 'tcp', hostIp: '', hostPort: range, hostPortEnd: range + 2, port: 81 },
+      { proto: 'udp', hostIp: '::', hostPort: 0, port: 53 },
+    ],
+  });
+  const endpoint = await c.connect(s.name('n'), s.name('a'));
+  const bindings = JSON.parse(endpoint.driverState.ports!) as Array<{ proto: string; hostIp: string; hostPort: number; port: number }>;
+  const picked = bindings.find((b) => b.proto === 'udp')!.hostPort;
+  t.deepEqual(
+    bindings.map((b) => `${b.hostIp} ${b.proto} ${b.port}`),
+    ['0.0.0.0 tcp 80', ':: tcp 80', '0.0.0.0 tcp 81', ':: tcp 81', ':: udp 53'],
+    'no host address: both families; :: only IPv6',
+  );
+  t.deepEqual(bindings.filter((b) => b.port === 81).map((b) => b.hostPort), [range + 1, range + 1], 'the first free port of the range, the same on both families');
+  t.true(picked >= 1024, `the kernel picked UDP port ${picked}`);
+  const servers = sandboxSpawn(
+    a,
+    [process.execPath, '-e', `const net = require('net'); for (const p of [80, 81]) net.createServer((c) => c.end('tcp ' + p + ' via ' + (c.localAddress.includes('.') ? 'IPv4' : 'IPv6'))).listen(p, '::'); const u = require('dgram').createSocket('udp6'); u.on('message', (m, r) => u.send('udp6 from a', r.port, r.address)); u.bind(53, '::', () => console.log('ready'))`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve) => servers.stdout!.once('data', () => resolve()));
+  try {
+    t.is(await ask(out.sandbox, 'tcp', out.hostAddress, port), 'tcp 80 via IPv4');
+    t.is(await ask(out.sandbox, 'tcp', 'fd00:131:8::1', port), 'tcp 80 via IPv6', 'from outside, through the host IPv6 address');
+    t.is(await ask(out.sandbox, 'tcp', 'fd00:131:8::1', range + 1), 'tcp 81 via IPv6', 'the port the range gave');
+    t.is(await ask(out.sandbox, 'tcp', out.hostAddress, range + 1), 'tcp 81 via IPv4');
+    t.is(await ask(out.sandbox, 'udp', 'fd00:131:8::1', picked), 'udp6 from a', 'UDP over IPv6 on the picked port');
+    t.is(await ask(out.sandbox, 'udp', out.hostAddress, picked), null, 'published on :: only: not over IPv4');
+    const bindV6 = await new Promise<string>((resolve) => {
+      const server = net.createServer().once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? '')).listen({ port, host: '::', ipv6Only: true }, () => server.close(() => resolve('bound')));
+    });
+    t.is(bindV6, 'EADDRINUSE', 'the IPv6 host port is reserved too');
+    await c.disconnect(s.name('n'), s.name('a'));
+    t.is(await ask(out.sandbox, 'tcp', 'fd00:131:8::1', port), null, 'unpublished');
+  } finally {
+    servers.kill('SIGKILL');
+    holder.close();
   }
   await cleanup(t, s, engine, [out.sandbox]);
 });
