@@ -10,6 +10,10 @@ import {
   baseCommands,
   clearCommands,
   dropCommands,
+  dockerUserAddCommands,
+  dockerUserComment,
+  dockerUserDeleteCommands,
+  DOCKER_USER_FAMILIES,
   removeEndpointCommands,
   removeNetworkCommands,
   removePortsCommands,
@@ -55,12 +59,13 @@ export class Firewall {
    * runs alone for a moment: forwarding is accepted, and nothing is masqueraded or isolated.
    */
   async rebuild(networks: FirewallNetwork[], endpoints: FirewallEndpoint[], ports: PublishedPort[] = []): Promise<void> {
-    this.networks = new Set(networks.map((network) => network.id));
+    this.networks = new Map(networks.map((network) => [network.id, network]));
     if (networks.length === 0) {
       // Nothing to hold: no tables at all (they come back with the first network).
       await this.serial(async () => {
         await this.apply(dropCommands(this.prefix));
         this.basePresent = false;
+        await this.syncDockerUser([], true);
       });
       return;
     }
@@ -71,11 +76,12 @@ export class Firewall {
         ...endpoints.flatMap((endpoint) => addEndpointCommands(this.prefix, endpoint)),
         ...addPortsCommands(this.prefix, ports),
       ]);
+      await this.syncDockerUser(networks, true);
     });
   }
 
   /** The networks the tables hold: the tables exist exactly while there is one. */
-  private networks = new Set<string>();
+  private networks = new Map<string, FirewallNetwork>();
   /** Whether the base of both tables is in the kernel (unknown before the first rebuild: assumed not). */
   private basePresent = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -104,10 +110,11 @@ export class Firewall {
 
   /** Add a network; the first one makes the tables (their base, in a transaction of its own). */
   addNetwork(network: FirewallNetwork): Promise<void> {
-    this.networks.add(network.id);
+    this.networks.set(network.id, network);
     return this.serial(async () => {
       if (!this.basePresent) await this.resetBase();
       await this.apply(addNetworkCommands(this.prefix, network));
+      await this.syncDockerUser([network], false);
     });
   }
 
@@ -116,6 +123,7 @@ export class Firewall {
     this.networks.delete(network.id);
     const last = this.networks.size === 0;
     return this.serial(async () => {
+      await this.syncDockerUser([], false, network);
       if (!this.basePresent) return; // no tables: nothing of it can be there
       await this.apply([...removeNetworkCommands(this.prefix, network), ...(last && this.networks.size === 0 ? dropCommands(this.prefix) : [])]);
       if (last && this.networks.size === 0) this.basePresent = false;
@@ -159,6 +167,29 @@ export class Firewall {
     });
   }
 
+  /**
+   * Make this engine's DOCKER-USER rules right, in each family where dockerd made the chain, in one
+   * transaction: delete the rules of `removed` (or with `all`, every rule of this engine's), insert
+   * those of `add`. A chain found holding none of this engine's rules while it has other networks
+   * (dockerd started after them) gets every network's. Without dockerd, a list and nothing else.
+   */
+  private async syncDockerUser(add: FirewallNetwork[], all: boolean, removed?: FirewallNetwork): Promise<void> {
+    const commands: NftCommand[] = [];
+    const mine = dockerUserComment(this.prefix);
+    for (const family of DOCKER_USER_FAMILIES) {
+      const items = await this.list({ list: { chain: { family, table: 'filter', name: 'DOCKER-USER' } } });
+      if (!items.some((item) => item.chain)) continue;
+      const rules = items.flatMap((item) => (item.rule ? [item.rule as { handle: number; comment?: string }] : [])).filter((rule) => rule.comment?.startsWith(mine));
+      const gone = (network: FirewallNetwork) => rules.filter((rule) => rule.comment!.startsWith(dockerUserComment(this.prefix, network).split(' ').slice(0, 3).join(' ')));
+      let inserts = add;
+      if (!all && rules.length === 0 && add.length > 0) inserts = [...this.networks.values()];
+      const deletes = all ? rules : [...add, ...(removed ? [removed] : [])].flatMap(gone);
+      commands.push(...dockerUserDeleteCommands(family, deletes.map((rule) => rule.handle)));
+      for (const network of inserts) commands.push(...dockerUserAddCommands(family, this.prefix, network));
+    }
+    if (commands.length) await this.apply(commands);
+  }
+
   /** Publish ports (map elements: no rule). */
   addPorts(ports: PublishedPort[]): Promise<void> {
     return this.apply(addPortsCommands(this.prefix, ports));
@@ -175,6 +206,7 @@ export class Firewall {
     return this.serial(async () => {
       await this.apply(dropCommands(this.prefix));
       this.basePresent = false;
+      await this.syncDockerUser([], true);
     });
   }
 

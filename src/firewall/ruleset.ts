@@ -303,3 +303,32 @@ export function addPortsCommands(prefix: string, ports: PublishedPort[]): NftCom
 export function removePortsCommands(prefix: string, ports: PublishedPort[]): NftCommand[] {
   return ports.flatMap((port) => portElements(prefix, port).flatMap(({ key, data, ...place }) => deleteElement(place, key, data)));
 }
+
+/**
+ * Coexistence with dockerd: its FORWARD chain (iptables-nft, `table ip filter`) has policy drop, and
+ * an accept in Switchyard's own table cannot override another base chain's drop. So each network
+ * gets two rules at the top of DOCKER-USER (IPv4 and IPv6, where dockerd made it): traffic from and to
+ * its bridge is accepted there, and decided by Switchyard's table (isolation, internal, ICC). The
+ * rules use only what iptables-nft itself writes for `-i B -j ACCEPT` (interface match, counter,
+ * verdict, comment), so dockerd's own iptables calls still parse the chain.
+ */
+export const DOCKER_USER_FAMILIES = ['ip', 'ip6'] as const;
+
+/** The comment that marks an engine's DOCKER-USER rules (`<prefix>` alone marks all of them). */
+export function dockerUserComment(prefix: string, network?: FirewallNetwork): string {
+  return network ? `${prefix} network ${network.id.slice(0, 12)} ${network.bridge}` : `${prefix} network `;
+}
+
+/** Insert a network's two DOCKER-USER rules into one family's chain (which must exist). */
+export function dockerUserAddCommands(family: (typeof DOCKER_USER_FAMILIES)[number], prefix: string, network: FirewallNetwork): NftCommand[] {
+  const place = { family, table: 'filter', chain: 'DOCKER-USER' };
+  const comment = dockerUserComment(prefix, network);
+  return ['oifname', 'iifname'].map((key) => ({
+    insert: { rule: { ...place, expr: [match('==', meta(key), network.bridge), { counter: { packets: 0, bytes: 0 } }, { accept: null }], comment } },
+  }));
+}
+
+/** Delete DOCKER-USER rules by handle (from a list of the chain). */
+export function dockerUserDeleteCommands(family: (typeof DOCKER_USER_FAMILIES)[number], handles: number[]): NftCommand[] {
+  return handles.map((handle) => ({ delete: { rule: { family, table: 'filter', chain: 'DOCKER-USER', handle } } }));
+}
