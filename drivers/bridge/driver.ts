@@ -3,7 +3,7 @@ import type { Capabilities, Driver, DriverContext, EndpointInterface, JoinResult
 import type { EndpointRecord, NetworkRecord, PortSpec } from '../../src/cnm/model.js';
 import { publishedPorts, restorePorts, setupPorts, teardownPorts } from './setup-ports.js';
 import { macFromIpv4 } from '../../src/cnm/mac.js';
-import { validateBridgeOptions } from './options.js';
+import { bridgeOptions, validateBridgeOptions } from './options.js';
 import { bridgeNameOf, bridgePresent, setupBridge, teardownBridge } from './setup-bridge.js';
 import { hostEndOf, setupVeth, teardownVeth } from './setup-veth.js';
 import { firewallEndpoint, firewallNetwork, setupEndpointFirewall, setupFirewall, teardownEndpointFirewall, teardownFirewall } from './setup-firewall.js';
@@ -15,8 +15,12 @@ export class BridgeDriver implements Driver {
     return { scope: 'local', connectivityScope: 'local' };
   }
 
-  validateNetworkOptions(options: Record<string, string>): Record<string, string> {
-    return validateBridgeOptions(options);
+  validateNetworkOptions(options: Record<string, string>, network: { internal: boolean }): Record<string, string> {
+    return validateBridgeOptions(options, network);
+  }
+
+  isolatedFamilies(network: Pick<NetworkRecord, 'options'>): { 4: boolean; 6: boolean } {
+    return bridgeOptions(network.options).isolated;
   }
 
   async createNetwork(ctx: DriverContext, network: NetworkRecord): Promise<void> {

@@ -71,7 +71,7 @@ export async function setupBridge(ctx: DriverContext, network: NetworkRecord): P
   network.driverState.bridge = name;
   network.driverState.bridgeCreated = String(created);
   ctx.fault('bridge.after-bridge');
-  const addresses = network.pools.map((pool) => `${pool.gateway}/${pool.subnet.split('/')[1]}`);
+  const addresses = gatewayAddresses(network);
   if (network.enableIpv6 && created) addresses.push(BRIDGE_LINK_LOCAL);
   for (const cidr of addresses) {
     try {
@@ -84,6 +84,17 @@ export async function setupBridge(ctx: DriverContext, network: NetworkRecord): P
   ctx.fault('bridge.after-addresses');
 }
 
+/**
+ * The gateway addresses the bridge holds: none of a family whose gateway mode is isolated, and no
+ * IPv4 one with inhibit_ipv4.
+ */
+export function gatewayAddresses(network: NetworkRecord): string[] {
+  const options = bridgeOptions(network.options);
+  return network.pools
+    .filter((pool) => !options.isolated[pool.family] && !(pool.family === 4 && options.inhibitIpv4))
+    .map((pool) => `${pool.gateway}/${pool.subnet.split('/')[1]}`);
+}
+
 /** Remove the bridge (ours) or our gateway addresses (a user's bridge); gone counts as done. */
 export async function teardownBridge(ctx: DriverContext, network: NetworkRecord): Promise<void> {
   const name = bridgeNameOf(network);
@@ -94,9 +105,7 @@ export async function teardownBridge(ctx: DriverContext, network: NetworkRecord)
     return;
   }
   if (network.driverState.bridgeCreated === 'false') {
-    for (const pool of network.pools) {
-      await addrDel(ctx.host, name, `${pool.gateway}/${pool.subnet.split('/')[1]}`).catch(() => undefined);
-    }
+    for (const cidr of gatewayAddresses(network)) await addrDel(ctx.host, name, cidr).catch(() => undefined);
   }
   // Anything else under that name is not ours: leave it alone.
 }

@@ -9,7 +9,14 @@ import { hostEndOf } from './setup-veth.js';
 
 export function firewallNetwork(network: NetworkRecord): FirewallNetwork {
   const options = bridgeOptions(network.options);
-  return { id: network.id, bridge: bridgeNameOf(network), subnets: network.pools.map((pool) => pool.subnet), internal: network.internal, masquerade: options.enableIpMasquerade };
+  return {
+    id: network.id,
+    bridge: bridgeNameOf(network),
+    subnets: network.pools.map((pool) => pool.subnet),
+    internal: network.internal,
+    masquerade: options.enableIpMasquerade,
+    ...(network.driverState.zone ? { zone: Number(network.driverState.zone) } : {}),
+  };
 }
 
 export function firewallEndpoint(network: NetworkRecord, endpoint: EndpointRecord): FirewallEndpoint {
@@ -30,11 +37,14 @@ export function firewallEndpoint(network: NetworkRecord, endpoint: EndpointRecor
  * Undo: the matching removal.
  */
 export async function setupFirewall(ctx: DriverContext, network: NetworkRecord): Promise<void> {
+  const options = bridgeOptions(network.options);
+  // An isolated network may reuse another's subnet: its flows get a conntrack zone of their own.
+  if ((options.isolated[4] || options.isolated[6]) && !network.driverState.zone) network.driverState.zone = String(ctx.firewall.allocateZone(network.id));
   const state = firewallNetwork(network);
   ctx.fault('bridge.before-firewall');
   await ctx.firewall.addNetwork(state);
   ctx.undo.push('remove network firewall', () => ctx.firewall.removeNetwork(state));
-  if (!network.internal && state.masquerade) {
+  if (!network.internal && options.enableIpMasquerade) {
     const turnedOn: string[] = [];
     if (ctx.firewall.enableForwarding(4)) turnedOn.push('net.ipv4.ip_forward=1');
     if (network.enableIpv6 && ctx.firewall.enableForwarding(6)) turnedOn.push('net.ipv6.conf.all.forwarding=1');

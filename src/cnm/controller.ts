@@ -223,7 +223,8 @@ export class Controller {
         const avoid = (await routeList(this.host, { family: AF_INET, table: 'all' }))
           .filter((route) => route.dst !== 'default' && route.type === 1 && route.table !== 255)
           .map((route) => route.dst);
-        record.pools = await this.ipam.requestPools({ networkId: id, networkName: name, ipv4, ipv6: enableIpv6 ? ipv6 : undefined, avoid });
+        const isolated = driver.isolatedFamilies?.(record);
+        record.pools = await this.ipam.requestPools({ networkId: id, networkName: name, ipv4, ipv6: enableIpv6 ? ipv6 : undefined, avoid, ...(isolated ? { isolated } : {}) });
         undo.push('ipam pools', () => this.ipam.releasePools(id));
         faultPoint('network.create.after-ipam');
 

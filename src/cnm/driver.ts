@@ -90,6 +90,11 @@ export interface Driver {
   capabilities(): Capabilities;
   /** Check and normalise `-o` options without side effects; throw CnmError bad-request naming the option. */
   validateNetworkOptions(options: Record<string, string>, network: Pick<NetworkRecord, 'name' | 'internal' | 'enableIpv6'>): Record<string, string>;
+  /**
+   * Families whose subnets the host holds no address in (no gateway on the host, nothing routed):
+   * IPAM lets such a subnet reuse another isolated network's. Default: none.
+   */
+  isolatedFamilies?(network: Pick<NetworkRecord, 'options' | 'internal'>): { 4?: boolean; 6?: boolean };
   /** Make the network real (a bridge, a VTEP). May fill network.driverState. */
   createNetwork(ctx: DriverContext, network: NetworkRecord): Promise<void>;
   /** Remove what createNetwork made; gone counts as done. */

@@ -108,9 +108,26 @@ export class Firewall {
     this.basePresent = true;
   }
 
+  /**
+   * A conntrack zone for a network (the lowest no other network of this engine has), held from now
+   * on; it is given back when the network is removed. Zone 0 is everyone else's.
+   */
+  allocateZone(networkId: string): number {
+    const taken = new Set([...this.networks.values()].filter((n) => n.id !== networkId).map((n) => n.zone));
+    for (const zone of this.pendingZones.values()) taken.add(zone);
+    let zone = 1;
+    while (taken.has(zone)) zone++;
+    if (zone > 65535) throw new Error('no free conntrack zone (65535 isolated networks)');
+    this.pendingZones.set(networkId, zone);
+    return zone;
+  }
+
+  private pendingZones = new Map<string, number>();
+
   /** Add a network; the first one makes the tables (their base, in a transaction of its own). */
   addNetwork(network: FirewallNetwork): Promise<void> {
     this.networks.set(network.id, network);
+    this.pendingZones.delete(network.id);
     return this.serial(async () => {
       if (!this.basePresent) await this.resetBase();
       await this.apply(addNetworkCommands(this.prefix, network));
@@ -121,6 +138,7 @@ export class Firewall {
   /** Remove a network (idempotent); with the last one the tables go, in the same transaction. */
   removeNetwork(network: FirewallNetwork): Promise<void> {
     this.networks.delete(network.id);
+    this.pendingZones.delete(network.id);
     const last = this.networks.size === 0;
     return this.serial(async () => {
       await this.syncDockerUser([], false, network);

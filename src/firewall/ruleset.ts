@@ -17,6 +17,8 @@ export interface FirewallNetwork {
   internal: boolean;
   /** enable_ip_masquerade (default true). */
   masquerade: boolean;
+  /** Its own conntrack zone (isolated networks, which may reuse other networks' subnets). */
+  zone?: number;
 }
 
 const meta = (key: string) => ({ meta: { key } });
@@ -50,11 +52,11 @@ function deleteElement(place: ElementPlace, key: unknown, data?: unknown): NftCo
 }
 
 /** Chains of the base, in either table: everything else belongs to one network. */
-export const BASE_CHAINS = ['forward', 'postrouting', 'prerouting', 'antispoof', 'nat_prerouting', 'nat_output', 'guard'];
+export const BASE_CHAINS = ['forward', 'postrouting', 'prerouting', 'antispoof', 'nat_prerouting', 'nat_output', 'guard', 'zone'];
 
 function chainNames(network: FirewallNetwork) {
   const short = network.id.slice(0, 12);
-  return { in: `net_${short}_in`, out: `net_${short}_out`, nat: `net_${short}_nat` };
+  return { in: `net_${short}_in`, out: `net_${short}_out`, nat: `net_${short}_nat`, zone: `net_${short}_zone` };
 }
 
 function prefixOf(cidr: string): { family: 4 | 6; addr: string; len: number } {
@@ -111,6 +113,12 @@ export function baseCommands(prefix: string): NftCommand[] {
     // CVE-2020-8558: with route_localnet on, nothing from another interface may reach 127/8.
     { add: { chain: { ...inet, name: 'guard', type: 'filter', hook: 'prerouting', prio: -300, policy: ACCEPT_POLICY } } },
     rule(inet, 'guard', [match('!=', meta('iifname'), 'lo'), match('==', { payload: { protocol: 'ip', field: 'daddr' } }, { prefix: { addr: '127.0.0.0', len: 8 } }), { drop: null }]),
+    // Conntrack zones: traffic from a bridge of an isolated network (bridged traffic too: with
+    // br_netfilter its input interface here is the bridge) is tracked in the network's own zone, so
+    // networks that reuse a subnet never share a flow. Before conntrack (raw, -300).
+    { add: { map: { ...inet, name: 'zone_in', type: 'ifname', map: 'verdict' } } },
+    { add: { chain: { ...inet, name: 'zone', type: 'filter', hook: 'prerouting', prio: -300, policy: ACCEPT_POLICY } } },
+    rule(inet, 'zone', [{ vmap: { key: meta('iifname'), data: '@zone_in' } }]),
     { add: { table: { family: 'bridge', name: prefix } } },
     // Ports of networks with ICC off: frames they send to other ports are dropped. (Matching the
     // bridge itself, `meta ibrname`, needs a kernel module this machine does not have.)
@@ -196,6 +204,11 @@ export function addNetworkCommands(prefix: string, network: FirewallNetwork): Nf
     { add: { element: { ...inet, name: 'fwd_in', elem: [[network.bridge, { jump: { target: chains.in } }]] } } },
     { add: { element: { ...inet, name: 'fwd_out', elem: [[network.bridge, { jump: { target: chains.out } }]] } } },
   ];
+  if (network.zone !== undefined) {
+    commands.push({ add: { chain: { ...inet, name: chains.zone } } });
+    commands.push(rule(chains.zone, [{ mangle: { key: { ct: { key: 'zone' } }, value: network.zone } }]));
+    commands.push(addElement({ ...inet, name: 'zone_in' }, network.bridge, { jump: { target: chains.zone } }));
+  }
   if (network.masquerade && !network.internal) {
     commands.push({ add: { chain: { ...inet, name: chains.nat } } });
     commands.push(rule(chains.nat, [match('!=', meta('oifname'), network.bridge), { masquerade: null }]));
@@ -219,7 +232,7 @@ export function addNetworkCommands(prefix: string, network: FirewallNetwork): Nf
 export function removeNetworkCommands(prefix: string, network: FirewallNetwork): NftCommand[] {
   const inet = { family: 'inet', table: prefix };
   const chains = chainNames(network);
-  const names = [chains.in, chains.out, chains.nat];
+  const names = [chains.in, chains.out, chains.nat, chains.zone];
   const element = (name: string, key: unknown, data?: unknown) => deleteElement({ ...inet, name }, key, data);
   // The chains first (the placeholder elements jump to them), then the elements, then the chains.
   const commands: NftCommand[] = names.map((name) => ({ add: { chain: { ...inet, name } } }));
@@ -227,6 +240,7 @@ export function removeNetworkCommands(prefix: string, network: FirewallNetwork):
     ...element('fwd_in', network.bridge, { jump: { target: chains.in } }),
     ...element('fwd_out', network.bridge, { jump: { target: chains.out } }),
     ...element('bridges', network.bridge),
+    ...element('zone_in', network.bridge, { jump: { target: chains.zone } }),
   );
   for (const subnet of network.subnets) {
     const p = prefixOf(subnet);

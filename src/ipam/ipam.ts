@@ -502,7 +502,10 @@ function choosePools(request: PoolRequest, parsed: ParsedRequest[], avoid: Subne
   const taken = existing.map((pool) => ({ pool, subnet: parseSubnet(pool.subnet) }));
   for (const one of parsed) {
     if (!one.subnet) continue;
-    const clash = taken.find((other) => subnetsOverlap(other.subnet, one.subnet!));
+    // Subnets the host holds no address in (isolated networks) may reuse each other's: they never
+    // meet in the host's routing table, and the firewall gives each its own conntrack zone.
+    const isolated = request.isolated?.[one.family] === true;
+    const clash = taken.find((other) => subnetsOverlap(other.subnet, one.subnet!) && !(isolated && other.pool.isolated));
     if (clash) {
       throw conflict(
         `${one.field}.subnet: subnet ${formatSubnet(one.subnet)} overlaps network ${clash.pool.networkName} (${clash.pool.subnet})`,
@@ -534,6 +537,7 @@ function choosePools(request: PoolRequest, parsed: ParsedRequest[], avoid: Subne
       subnet: formatSubnet(subnet),
       ...(one.ipRange ? { ipRange: formatSubnet(one.ipRange) } : {}),
       gateway: formatAddress(one.family, gateway),
+      ...(request.isolated?.[one.family] ? { isolated: true } : {}),
       auxAddresses: Object.fromEntries(one.auxAddresses.map(({ name, value }) => [name, formatAddress(one.family, value)])),
     };
   });

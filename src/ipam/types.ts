@@ -23,6 +23,11 @@ export interface PoolRequest {
   ipv6?: SubnetRequest[];
   /** Subnets that must not be overlapped: the host's routes (default routes already left out). */
   avoid: string[];
+  /**
+   * Families whose subnets the host holds no address in (an isolated network): such a subnet may
+   * overlap another isolated one (labs that reuse one addressing plan), never a routed one.
+   */
+  isolated?: { 4?: boolean; 6?: boolean };
 }
 
 /** A subnet IPAM reserved for a network. */
@@ -38,6 +43,8 @@ export interface Pool {
   /** Plain address: `172.18.0.1`. */
   gateway: string;
   auxAddresses: Record<string, string>;
+  /** Reserved for an isolated network (PoolRequest.isolated): may overlap other isolated pools. */
+  isolated?: boolean;
 }
 
 /** An address handed out. */

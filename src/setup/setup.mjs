@@ -14,7 +14,7 @@ const buildOnly = process.argv.includes('--build-only');
 // Debian packages: what the product runs (iproute2 and nftables as independent checkers in tests,
 // util-linux for unshare, libnftables for the native addon) and what tests and benchmarks drive
 // (ping, python3 for the kernel floor).
-const PACKAGES = ['iproute2', 'nftables', 'libnftables-dev', 'util-linux', 'iputils-ping', 'python3', 'make', 'g++', 'procps'];
+const PACKAGES = ['iproute2', 'nftables', 'libnftables-dev', 'conntrack', 'util-linux', 'iputils-ping', 'python3', 'make', 'g++', 'procps'];
 
 function log(message) {
   process.stderr.write(`setup: ${message}\n`);

@@ -322,6 +322,51 @@ test('published ports over IPv6, host port ranges and ports the kernel picks', a
   await cleanup(t, s, engine, [out.sandbox]);
 });
 
+test('isolated internal networks may reuse a subnet; their flows never share conntrack state', async (t) => {
+  const s = await scratch(t);
+  const engine = await openEngine(t, s);
+  const c = engine.controller;
+  const isolated = { 'com.docker.network.bridge.gateway_mode_ipv4': 'isolated' };
+  const subnet = { config: [{ subnet: '10.140.0.0/24' }] };
+  const red = await c.createNetwork({ name: s.name('red'), internal: true, options: isolated, ipam: subnet });
+  const blue = await c.createNetwork({ name: s.name('blue'), internal: true, options: isolated, ipam: subnet });
+  // The reuse is for isolated networks only, and isolated is for internal networks only.
+  const routed = await t.throwsAsync(c.createNetwork({ name: s.name('r'), ipam: subnet }));
+  t.regex(routed!.message, /ipv4\[0\]\.subnet: subnet 10\.140\.0\.0\/24 overlaps network/);
+  const notInternal = await t.throwsAsync(c.createNetwork({ name: s.name('x'), options: isolated, ipam: { config: [{ subnet: '10.141.0.0/24' }] } }));
+  t.regex(notInternal!.message, /^options\.com\.docker\.network\.bridge\.gateway_mode_ipv4: isolated needs an internal network \(--internal\)/);
+  for (const network of [red, blue]) {
+    const addresses = ipJson<Array<{ addr_info: Array<{ family: string }> }>>(['addr', 'show', network.driverState.bridge!])[0]!.addr_info;
+    t.deepEqual(addresses.filter((a) => a.family === 'inet'), [], 'the bridge holds no address of the subnet');
+  }
+  const sandboxes: Record<string, Sandbox> = {};
+  for (const [network, color] of [[s.name('red'), 'red'], [s.name('blue'), 'blue']] as const) {
+    for (const [role, address] of [['a', '10.140.0.2'], ['b', '10.140.0.3']] as const) {
+      sandboxes[color + role] = await c.createSandbox({ name: s.name(color[0]! + role) });
+      await c.connect(network, s.name(color[0]! + role), { ipv4Address: address });
+    }
+  }
+  const servers = ['red', 'blue'].map((color) =>
+    sandboxSpawn(sandboxes[`${color}b`]!, [process.execPath, '-e', `const u = require('dgram').createSocket('udp4'); u.on('message', (m, r) => u.send('${color}', r.port, r.address)); u.bind(6000, () => console.log('ready'))`], { stdio: ['ignore', 'pipe', 'inherit'] }),
+  );
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.stdout!.once('data', () => resolve()))));
+  // The same flow (addresses and ports) in both networks at once.
+  const flow = (color: string) =>
+    sandboxExec(sandboxes[`${color}a`]!, [process.execPath, '-e', `const s = require('dgram').createSocket('udp4'); s.on('message', (m) => { process.stdout.write(String(m)); process.exit(0); }); s.bind(5000, () => s.send('?', 6000, '10.140.0.3')); setTimeout(() => process.exit(4), 2000)`], { timeoutMs: 5000 });
+  try {
+    const answers = await Promise.all([flow('red'), flow('blue')]);
+    t.deepEqual(answers.map((a) => a.stdout), ['red', 'blue'], 'each network answers its own');
+    const entries = execFileSync('conntrack', ['-L', '-p', 'udp', '--orig-src', '10.140.0.2', '--orig-dst', '10.140.0.3', '--sport', '5000', '--dport', '6000'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const zones = [...entries.matchAll(/zone=(\d+)/g)].map((m) => Number(m[1])).sort();
+    t.is(zones.length, 2, `one conntrack entry per network, not one shared (${entries.trim()})`);
+    t.not(zones[0], zones[1], 'in zones of their own');
+    t.deepEqual(zones, [Number(red.driverState.zone), Number(blue.driverState.zone)].sort());
+  } finally {
+    servers.forEach((server) => server.kill('SIGKILL'));
+  }
+  await cleanup(t, s, engine, []);
+});
+
 test('a UDP flow re-targets when a published port moves to another sandbox (its conntrack entries are flushed)', async (t) => {
   const s = await scratch(t);
   const engine = await openEngine(t, s);
