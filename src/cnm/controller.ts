@@ -165,6 +165,13 @@ export class Controller {
     }
     const internal = spec.internal ?? false;
     const enableIpv6 = spec.enableIpv6 ?? false;
+    const capabilities = driver.capabilities();
+    if (capabilities.singleton && [...this.networks.values()].some((n) => n.driver === driver.type)) {
+      throw forbidden(`only one instance of "${driver.type === 'null' ? 'none' : driver.type}" network is allowed`);
+    }
+    if (capabilities.addresses === false && (spec.ipam?.config?.length || enableIpv6)) {
+      throw badRequest(`ipam.config: driver ${driver.type} gives no addresses: no subnets or IPv6`, 'ipam.config');
+    }
     const options = driver.validateNetworkOptions({ ...(spec.options ?? {}) }, { name, internal, enableIpv6 });
     const config = spec.ipam?.config ?? [];
     const ipv4: SubnetRequest[] = [];
@@ -220,12 +227,14 @@ export class Controller {
         });
         faultPoint('network.create.after-intent');
 
-        const avoid = (await routeList(this.host, { family: AF_INET, table: 'all' }))
-          .filter((route) => route.dst !== 'default' && route.type === 1 && route.table !== 255)
-          .map((route) => route.dst);
-        const isolated = driver.isolatedFamilies?.(record);
-        record.pools = await this.ipam.requestPools({ networkId: id, networkName: name, ipv4, ipv6: enableIpv6 ? ipv6 : undefined, avoid, ...(isolated ? { isolated } : {}) });
-        undo.push('ipam pools', () => this.ipam.releasePools(id));
+        if (capabilities.addresses !== false) {
+          const avoid = (await routeList(this.host, { family: AF_INET, table: 'all' }))
+            .filter((route) => route.dst !== 'default' && route.type === 1 && route.table !== 255)
+            .map((route) => route.dst);
+          const isolated = driver.isolatedFamilies?.(record);
+          record.pools = await this.ipam.requestPools({ networkId: id, networkName: name, ipv4, ipv6: enableIpv6 ? ipv6 : undefined, avoid, ...(isolated ? { isolated } : {}) });
+          undo.push('ipam pools', () => this.ipam.releasePools(id));
+        }
         faultPoint('network.create.after-ipam');
 
         await driver.createNetwork(ctx, record);
@@ -380,6 +389,10 @@ export class Controller {
         const existing = this.listEndpoints({ sandboxId: sandbox.id });
         if (existing.some((e) => e.networkId === network.id)) {
           throw forbidden(`endpoint with name ${sandbox.name} already exists in network ${network.name}`);
+        }
+        const exclusive = (n: NetworkRecord | undefined) => n !== undefined && this.drivers.get(n.driver)?.capabilities().exclusive === true;
+        if (existing.length > 0 && (driver.capabilities().exclusive || existing.some((e) => exclusive(this.networks.get(e.networkId))))) {
+          throw forbidden(`sandbox ${sandbox.name} cannot be connected to multiple networks with one of the networks in private (none) mode`);
         }
         // Docker's generic option: the in-sandbox name prefix (default eth), numbered per sandbox.
         const prefix = network.options['com.docker.network.container_iface_prefix'] ?? 'eth';

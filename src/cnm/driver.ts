@@ -39,6 +39,12 @@ export interface Logger {
 export interface Capabilities {
   scope: 'local' | 'global';
   connectivityScope: 'local' | 'global';
+  /** At most one network of this driver (Docker's host and null). */
+  singleton?: boolean;
+  /** Its networks get no subnets and its endpoints no addresses (host, null). Default true. */
+  addresses?: boolean;
+  /** An endpoint of it must be its sandbox's only one (null: "private" mode). */
+  exclusive?: boolean;
 }
 
 /** The interface data an endpoint gets (EndpointInterface). */
