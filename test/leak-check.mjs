@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Host-wide leak check, the last step of `npm test`: fails on anything Switchyard-owned the suite
-// left on the host: processes, mounts, network namespaces, links, nft tables, data and exec roots.
+// left on the host: processes, mounts, network namespaces, links, nft tables, cgroups, data and exec roots.
 // What was there before the suite started (a lab the user deployed) is the baseline, not a leak.
 //   leak-check.mjs --baseline FILE   record what is there now
 //   leak-check.mjs [FILE]            fail on anything not in the baseline FILE
@@ -36,6 +36,25 @@ if (nft.status === 0) {
   for (const item of JSON.parse(nft.stdout || '{"nftables":[]}').nftables) {
     if (item.table && /switchyard/.test(item.table.name)) found.push(`nft table ${item.table.family} ${item.table.name}`);
   }
+}
+// Cgroups a test's dockerd made (its --cgroup-parent is switchyard-test-dockerd-<id>), at most four
+// levels below a hierarchy's root (cgroup v1 puts a relative parent under the caller's own cgroup).
+const walkCgroups = (dir, depth) => {
+  let entries = [];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory());
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (/^switchyard-test/.test(entry.name)) found.push(`cgroup ${dir}/${entry.name}`);
+    else if (depth < 4) walkCgroups(`${dir}/${entry.name}`, depth + 1);
+  }
+};
+for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+  const fields = line.split(' ');
+  const separator = fields.indexOf('-');
+  if (separator > 0 && /^cgroup2?$/.test(fields[separator + 1] ?? '')) walkCgroups(fields[4], 0);
 }
 for (const dir of ['/tmp', '/run']) {
   for (const entry of existsSync(dir) ? readdirSync(dir) : []) if (/^switchyard-test/.test(entry)) found.push(`data root ${dir}/${entry}`);

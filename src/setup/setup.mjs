@@ -4,7 +4,7 @@
 // with node-gyp and the TypeScript, and puts `yard` on PATH. Every step is skipped when already done,
 // so a second run costs little. Plain Node with built-ins only: it runs before any dependency exists.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, symlinkSync, readlinkSync, unlinkSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, symlinkSync, readlinkSync, unlinkSync, chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,8 +13,14 @@ const buildOnly = process.argv.includes('--build-only');
 
 // Debian packages: what the product runs (iproute2 and nftables as independent checkers in tests,
 // util-linux for unshare, libnftables for the native addon) and what tests and benchmarks drive
-// (ping, python3 for the kernel floor).
-const PACKAGES = ['iproute2', 'nftables', 'libnftables-dev', 'conntrack', 'util-linux', 'iputils-ping', 'python3', 'make', 'g++', 'procps'];
+// (ping, python3 for the kernel floor; conntrack as a checker of zones; docker.io 20.10 with its containerd, runc and iptables-nft,
+// and a static busybox for its image, for the dockerd harness in test/helpers/dockerd.ts).
+const PACKAGES = ['iproute2', 'nftables', 'libnftables-dev', 'conntrack', 'util-linux', 'iputils-ping', 'python3', 'make', 'g++', 'procps', 'docker.io', 'iptables', 'busybox-static'];
+
+// Installing docker.io or containerd would start their services on the host: tests run dockerd only
+// in namespaces of their own. Debian's policy-rc.d hook (exit 101: "action forbidden") keeps
+// invoke-rc.d and deb-systemd-invoke from starting anything during the install.
+const POLICY_RC_D = '/usr/sbin/policy-rc.d';
 
 function log(message) {
   process.stderr.write(`setup: ${message}\n`);
@@ -45,7 +51,14 @@ function installPackages() {
   log(`installing Debian packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   run('apt-get', ['update', '-q'], { env });
-  run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env });
+  // A policy-rc.d already there is the machine's: used as it is, and left alone.
+  const ownPolicy = !existsSync(POLICY_RC_D);
+  if (ownPolicy) writeFileSync(POLICY_RC_D, '#!/bin/sh\n# switchyard setup: start no service while installing packages\nexit 101\n', { mode: 0o755 });
+  try {
+    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env });
+  } finally {
+    if (ownPolicy) unlinkSync(POLICY_RC_D);
+  }
 }
 
 function newest(dir, filter = () => true) {
