@@ -5,7 +5,7 @@ import { publishedPorts, restorePorts, setupPorts, teardownPorts } from './setup
 import { macFromIpv4 } from '../../src/cnm/mac.js';
 import { bridgeOptions, validateBridgeOptions } from './options.js';
 import { bridgeNameOf, bridgePresent, setupBridge, teardownBridge } from './setup-bridge.js';
-import { hostEndOf, setupVeth, teardownVeth } from './setup-veth.js';
+import { drainVeths, hostEndOf, setupVeth, teardownVeth } from './setup-veth.js';
 import { firewallEndpoint, firewallNetwork, setupEndpointFirewall, setupFirewall, teardownEndpointFirewall, teardownFirewall } from './setup-firewall.js';
 
 export class BridgeDriver implements Driver {
@@ -59,6 +59,10 @@ export class BridgeDriver implements Driver {
   async leave(ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord): Promise<void> {
     await teardownEndpointFirewall(ctx, network, endpoint);
     await teardownVeth(ctx, endpoint);
+  }
+
+  drain(): Promise<void> {
+    return drainVeths();
   }
 
   async endpointOperInfo(_ctx: DriverContext, network: NetworkRecord, endpoint: EndpointRecord): Promise<Record<string, unknown>> {

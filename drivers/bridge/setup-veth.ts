@@ -5,7 +5,7 @@
 import { openSync, closeSync } from 'node:fs';
 import type { DriverContext, JoinTarget } from '../../src/cnm/driver.js';
 import type { EndpointRecord, NetworkRecord } from '../../src/cnm/model.js';
-import { Handle, addrAdd, isNotFound, linkAdd, linkByName, linkDel, linkDelMany, linkModify, linkSetIp6Disabled, linkSetUp, linkWaitOperUp, routeAdd } from '../../src/netlink/index.js';
+import { Handle, addrAdd, isNotFound, linkAdd, linkByName, linkDel, linkDelMany, linkModify, linkSetIp6Disabled, linkSetName, linkSetUp, linkWaitOperUp, routeAdd } from '../../src/netlink/index.js';
 import { bridgeOptions } from './options.js';
 import { bridgeNameOf } from './setup-bridge.js';
 
@@ -83,10 +83,37 @@ export async function setupVeth(ctx: DriverContext, network: NetworkRecord, endp
   }
 }
 
+/** Deletes still under way (the kernel waits for RCU on each veth: ~15 ms). */
+const reaping = new Set<Promise<void>>();
+
 /**
- * Delete the endpoint's veth (both ends); gone, or gone with its sandbox, counts as done. Deletes
- * made at the same time are gathered into one group delete, so many disconnects wait for RCU once.
+ * Take the endpoint's veth away. What a caller can see is done when this returns: the inside end is
+ * down (its addresses no longer answer, its routes are gone) and renamed, so its name is free for the
+ * sandbox's next endpoint, and the host end is off the bridge. The pair itself is deleted in the
+ * background, with deletes made at the same time gathered into one group delete (a single delete
+ * waits ~15 ms for RCU); `drainVeths` waits for them. A sandbox that is gone took its veths along.
  */
 export async function teardownVeth(ctx: DriverContext, endpoint: EndpointRecord): Promise<void> {
-  await linkDelMany(ctx.host, [hostEndOf(endpoint)]);
+  const hostEnd = hostEndOf(endpoint);
+  const path = ctx.sandboxes.pathOf(endpoint.sandboxId.slice(0, 16));
+  let inside: Handle | undefined;
+  try {
+    inside = await Handle.open({ netnsPath: path });
+    const eth = await linkByName(inside, endpoint.interfaceName);
+    await Promise.all([linkModify(inside, eth.index, { up: false }), linkSetName(inside, eth.index, `gone${endpoint.id.slice(0, 11)}`)]);
+  } catch (error) {
+    // No sandbox any more, or no such interface in it: nothing inside to free.
+    if (!isNotFound(error) && (error as NodeJS.ErrnoException).code !== 'ENOENT' && !/no such file/i.test((error as Error).message)) throw error;
+  } finally {
+    inside?.close();
+  }
+  const deleted: Promise<void> = linkDelMany(ctx.host, [hostEnd])
+    .catch((error: Error) => ctx.log.warn(`delete veth ${hostEnd}: ${error.message}`))
+    .finally(() => reaping.delete(deleted));
+  reaping.add(deleted);
+}
+
+/** Wait until the veths taken away so far are deleted. */
+export async function drainVeths(): Promise<void> {
+  while (reaping.size) await Promise.all([...reaping]);
 }

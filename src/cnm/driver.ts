@@ -121,6 +121,8 @@ export interface Driver {
   restoreNetwork?(ctx: DriverContext, network: NetworkRecord): Promise<void>;
   /** Whether the network's kernel objects are present (reconcile asks before recreating). */
   networkPresent?(ctx: DriverContext, network: NetworkRecord): Promise<boolean>;
+  /** Wait for work the driver finishes in the background (veths deleted after leave returned). */
+  drain?(): Promise<void>;
   /** The firewall state of a network and its endpoints, for the rebuild at engine start. */
   firewallOf?(network: NetworkRecord, endpoints: EndpointRecord[]): { network?: FirewallNetwork; endpoints: FirewallEndpoint[]; ports?: PublishedPort[] };
 }

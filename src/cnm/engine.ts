@@ -45,7 +45,7 @@ export class Engine {
   /** What reconcile did when this engine started. */
   readonly reconciled: ReconcileReport;
 
-  private constructor(parts: Omit<Engine, 'close'>) {
+  private constructor(parts: Omit<Engine, "close" | "drain">) {
     this.controller = parts.controller;
     this.store = parts.store;
     this.ipam = parts.ipam;
@@ -105,7 +105,13 @@ export class Engine {
   }
 
   /** Stop: close the host socket and the store (which releases the data-root lock). Sandboxes stay. */
+  /** Wait for what drivers finish in the background (veths deleted after a disconnect returned). */
+  async drain(): Promise<void> {
+    for (const type of this.drivers.types()) await this.drivers.get(type)!.drain?.();
+  }
+
   async close(): Promise<void> {
+    await this.drain();
     this.host.close();
     await this.store.close();
   }

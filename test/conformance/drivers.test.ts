@@ -124,6 +124,11 @@ for (const subject of subjects) {
     await c.createSandbox({ name: s.name('a') });
     const first = await c.connect(s.name('n'), s.name('a'));
     await c.disconnect(s.name('n'), s.name('a'));
+    // On return the interface's name is free and it carries nothing (a driver may delete it later,
+    // as the kernel takes ~15 ms per veth); once the engine has drained, it is gone.
+    const left = ipJson<Array<{ ifname: string; flags: string[] }>>(['link', 'show'], s.name('a')).filter((l) => l.ifname !== 'lo');
+    t.deepEqual(left.filter((l) => l.ifname === first.interfaceName || l.flags.includes('UP')), [], 'no interface of that name, nothing up');
+    await engine.drain();
     t.deepEqual(ipJson<Array<{ ifname: string }>>(['link', 'show'], s.name('a')).map((l) => l.ifname), ['lo']);
     await t.throwsAsync(c.disconnect(s.name('n'), s.name('a')), { message: /is not connected/ });
     const again = await c.connect(s.name('n'), s.name('a'));

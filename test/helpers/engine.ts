@@ -78,6 +78,7 @@ export function firewallState(engine: Engine): string[] {
 
 /** Everything an engine holds: records, leases, owned links, namespace files, firewall state. */
 export async function engineState(engine: Engine): Promise<{ records: string[]; leases: string[]; links: string[]; namespaceFiles: string[]; firewall: string[] }> {
+  await engine.drain();
   const records = (await engine.store.list('')).map((entry) => entry.key).filter((key) => !key.startsWith('meta/') && key !== 'ipam/pools-version');
   const leases: string[] = [];
   for (const pool of await engine.ipam.pools()) for (const lease of await engine.ipam.leases(pool.poolId)) leases.push(`${lease.address} ${lease.owner}`);
