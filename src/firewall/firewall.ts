@@ -130,8 +130,8 @@ export class Firewall {
     this.pendingZones.delete(network.id);
     return this.serial(async () => {
       if (!this.basePresent) await this.resetBase();
-      await this.apply(addNetworkCommands(this.prefix, network));
-      await this.syncDockerUser([network], false);
+      // The network and its DOCKER-USER rules (where dockerd runs) in one transaction.
+      await this.apply([...addNetworkCommands(this.prefix, network), ...(await this.dockerUserCommands([network], false))]);
     });
   }
 
@@ -192,9 +192,18 @@ export class Firewall {
    * (dockerd started after them) gets every network's. Without dockerd, a list and nothing else.
    */
   private async syncDockerUser(add: FirewallNetwork[], all: boolean, removed?: FirewallNetwork): Promise<void> {
+    const commands = await this.dockerUserCommands(add, all, removed);
+    if (commands.length) await this.apply(commands);
+  }
+
+  /** The commands syncDockerUser applies: one list of the tables, and of DOCKER-USER where dockerd made it. */
+  private async dockerUserCommands(add: FirewallNetwork[], all: boolean, removed?: FirewallNetwork): Promise<NftCommand[]> {
     const commands: NftCommand[] = [];
     const mine = dockerUserComment(this.prefix);
-    for (const family of DOCKER_USER_FAMILIES) {
+    // Without dockerd (no `filter` table of iptables-nft) this one list is all it costs.
+    const tables = await this.list({ list: { tables: null } });
+    const families = DOCKER_USER_FAMILIES.filter((family) => tables.some((item) => (item.table as { family?: string; name?: string } | undefined)?.family === family && (item.table as { name: string }).name === 'filter'));
+    for (const family of families) {
       const items = await this.list({ list: { chain: { family, table: 'filter', name: 'DOCKER-USER' } } });
       if (!items.some((item) => item.chain)) continue;
       const rules = items.flatMap((item) => (item.rule ? [item.rule as { handle: number; comment?: string }] : [])).filter((rule) => rule.comment?.startsWith(mine));
@@ -205,7 +214,7 @@ export class Firewall {
       commands.push(...dockerUserDeleteCommands(family, deletes.map((rule) => rule.handle)));
       for (const network of inserts) commands.push(...dockerUserAddCommands(family, this.prefix, network));
     }
-    if (commands.length) await this.apply(commands);
+    return commands;
   }
 
   /** Publish ports (map elements: no rule). */
