@@ -38,8 +38,8 @@ async function missingParent(ctx: DriverContext, name: string): Promise<string> 
 
 /**
  * Check the parent at network create: it exists, it is not loopback, it is no bridge or bond port
- * (the kernel gives an interface's received frames to one handler: a macvlan on a port fails with
- * EBUSY), and no other macvlan network uses it (one network per parent, as Docker). Records the
+ * (the kernel gives an interface's received frames to one handler: every join on a port would fail
+ * with EBUSY), and no other macvlan network uses it (one network per parent, as Docker). Records the
  * parent's name and index in driverState. Makes nothing, so there is nothing to undo.
  */
 export async function checkParent(ctx: DriverContext, network: NetworkRecord, driverType: string): Promise<void> {
@@ -48,8 +48,9 @@ export async function checkParent(ctx: DriverContext, network: NetworkRecord, dr
   const parent = await find(ctx, given);
   if (!parent) throw badRequest(`${what}: ${await missingParent(ctx, given)}`, FIELD);
   if ((parent.flags & IFF_LOOPBACK) !== 0) throw badRequest(`${what}: parent ${parent.name} is a loopback interface, which cannot be a macvlan parent`, FIELD);
-  if (parent.masterIndex !== undefined) {
-    const master = await linkByIndex(ctx.host, parent.masterIndex).catch(() => undefined);
+  const master = parent.masterIndex === undefined ? undefined : await linkByIndex(ctx.host, parent.masterIndex).catch(() => undefined);
+  // A VRF takes no frames from its members (it only routes for them); every other master does.
+  if (parent.masterIndex !== undefined && master?.kind !== 'vrf') {
     const port = master ? `a port of ${master.kind ?? 'device'} ${master.name}` : `enslaved to interface #${parent.masterIndex}`;
     throw badRequest(`${what}: parent ${parent.name} is ${port}, whose frames go to its master, so it cannot carry macvlan interfaces (give ${master?.name ?? 'the master'} itself as the parent)`, FIELD);
   }
