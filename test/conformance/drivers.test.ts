@@ -1,7 +1,7 @@
 /**
- * Driver conformance: every driver, the built-in bridge and a remote plugin (an in-process fake
- * speaking libnetwork's wire protocol, joining host-side style), goes through the same cases, driven
- * through the controller as users do, checked with iproute2 and traffic.
+ * Driver conformance: every driver, the built-in bridge and macvlan and a remote plugin (an in-process
+ * fake speaking libnetwork's wire protocol, joining host-side style), goes through the same cases,
+ * driven through the controller as users do, checked with iproute2 and traffic.
  */
 import test, { type ExecutionContext } from 'ava';
 import type { Driver, DriverContext, JoinTarget } from '../../src/cnm/driver.js';
@@ -9,17 +9,31 @@ import type { EndpointRecord, NetworkRecord } from '../../src/cnm/model.js';
 import { UndoStack } from '../../src/cnm/undo.js';
 import { RemoteDriver } from '../../drivers/remote/index.js';
 import { BridgeDriver } from '../../drivers/bridge/index.js';
+import { MacvlanDriver } from '../../drivers/macvlan/index.js';
 import { icmpEcho } from '../../src/netns/index.js';
 import { scratch, type Scratch } from '../helpers/scratch.js';
 import { ipJson } from '../helpers/ip.js';
 import { assertEngineEmpty, openEngine } from '../helpers/engine.js';
 import { fakePlugin } from '../fixtures/fake-plugin.js';
 import type { Engine } from '../../src/cnm/engine.js';
+import type { NetworkCreate } from '../../src/cnm/controller.js';
+import { outsideLan, type Lan } from '../helpers/lan.js';
 
 interface Subject {
   name: string;
-  /** The driver type networks are created with, and extra drivers to register. */
-  setup(t: ExecutionContext, s: Scratch): Promise<{ type: string; drivers: Driver[] }>;
+  /** The driver type networks are created with, extra drivers to register, and what the driver needs of the world. */
+  setup(t: ExecutionContext, s: Scratch): Promise<SubjectSetup>;
+}
+
+interface SubjectSetup {
+  type: string;
+  drivers: Driver[];
+  /** Options for each network a case creates (a macvlan network needs a parent of its own). */
+  networkOptions?(): Promise<Record<string, string>>;
+  /** Called once a network exists: e.g. the LAN's router takes the gateway address of a macvlan network. */
+  networkCreated?(network: NetworkRecord): Promise<void>;
+  /** Remove what setup made, before the scratch space is checked. */
+  cleanup?(): Promise<void>;
 }
 
 /** Wraps a driver so join fails after the driver did its work: the controller must unwind it all. */
@@ -53,6 +67,30 @@ const subjects: Subject[] = [
     },
   },
   {
+    name: 'macvlan',
+    async setup(t, s) {
+      // Each network gets a LAN of its own (one macvlan network per parent, as in Docker), whose
+      // outside end holds the network's gateway address, as the LAN's router would.
+      const lans: Lan[] = [];
+      return {
+        type: 'macvlan',
+        drivers: [new FailingJoin(new MacvlanDriver())],
+        async networkOptions() {
+          const lan = await outsideLan(t, s, `p${lans.length}`);
+          lans.push(lan);
+          return { parent: lan.parent };
+        },
+        async networkCreated(network) {
+          const lan = lans.find((l) => l.parent === network.options.parent)!;
+          for (const pool of network.pools) await lan.addAddress(`${pool.gateway}/${pool.subnet.split('/')[1]}`);
+        },
+        async cleanup() {
+          for (const lan of lans) await lan.remove();
+        },
+      };
+    },
+  },
+  {
     name: 'remote plugin',
     async setup(t, s) {
       const plugin = await fakePlugin(s.prefix);
@@ -65,14 +103,23 @@ const subjects: Subject[] = [
 
 async function start(t: ExecutionContext, subject: Subject) {
   const s = await scratch(t);
-  const { type, drivers } = await subject.setup(t, s);
-  const engine = await openEngine(t, s, { drivers });
-  return { s, type, engine, c: engine.controller };
+  const setup = await subject.setup(t, s);
+  const engine = await openEngine(t, s, { drivers: setup.drivers });
+  const c = engine.controller;
+  /** Create a network as the case asks, with the options and world the subject's driver needs. */
+  const createNetwork = async (spec: NetworkCreate): Promise<NetworkRecord> => {
+    const options = { ...(await setup.networkOptions?.()), ...spec.options };
+    const network = await c.createNetwork({ ...spec, options });
+    await setup.networkCreated?.(network);
+    return network;
+  };
+  return { s, type: setup.type, engine, c, createNetwork, cleanup: setup.cleanup };
 }
 
-async function finish(t: ExecutionContext, s: Scratch, engine: Engine) {
+async function finish(t: ExecutionContext, s: Scratch, engine: Engine, cleanup?: () => Promise<void>) {
   await assertEngineEmpty(t, engine);
   await engine.close();
+  await cleanup?.();
   await s.assertClean(t);
 }
 
@@ -84,18 +131,18 @@ function addresses(netns: string, ifname: string): string[] {
 
 for (const subject of subjects) {
   test(`${subject.name}: a network is created and deleted, and deleting again at the driver is harmless`, async (t) => {
-    const { s, type, engine, c } = await start(t, subject);
-    const network = await c.createNetwork({ name: s.name('n'), driver: type, ipam: { config: [{ subnet: '10.91.0.0/24' }] } });
+    const { s, type, engine, c, createNetwork, cleanup } = await start(t, subject);
+    const network = await createNetwork({ name: s.name('n'), driver: type, ipam: { config: [{ subnet: '10.91.0.0/24' }] } });
     t.is(network.state, 'ready');
     t.deepEqual(c.listNetworks().map((n) => n.name), [s.name('n')]);
     await c.deleteNetwork(s.name('n'));
     await t.notThrowsAsync(engine.drivers.get(type)!.deleteNetwork(c.context(new UndoStack()), network));
-    await finish(t, s, engine);
+    await finish(t, s, engine, cleanup);
   });
 
   test(`${subject.name}: connect gives the sandbox eth0 with its address, MAC and default route, and traffic flows`, async (t) => {
-    const { s, type, engine, c } = await start(t, subject);
-    await c.createNetwork({ name: s.name('n'), driver: type, ipam: { config: [{ subnet: '10.92.0.0/24', gateway: '10.92.0.1' }] } });
+    const { s, type, engine, c, createNetwork, cleanup } = await start(t, subject);
+    await createNetwork({ name: s.name('n'), driver: type, ipam: { config: [{ subnet: '10.92.0.0/24', gateway: '10.92.0.1' }] } });
     const a = await c.createSandbox({ name: s.name('a') });
     const b = await c.createSandbox({ name: s.name('b') });
     const ea = await c.connect(s.name('n'), s.name('a'));
@@ -115,12 +162,12 @@ for (const subject of subjects) {
     await c.deleteSandbox(s.name('b'));
     await c.deleteNetwork(s.name('n'));
     void b;
-    await finish(t, s, engine);
+    await finish(t, s, engine, cleanup);
   });
 
   test(`${subject.name}: disconnect removes the interface and frees the address, and the next connect gets it back`, async (t) => {
-    const { s, type, engine, c } = await start(t, subject);
-    await c.createNetwork({ name: s.name('n'), driver: type, ipam: { config: [{ subnet: '10.93.0.0/24' }] } });
+    const { s, type, engine, c, createNetwork, cleanup } = await start(t, subject);
+    await createNetwork({ name: s.name('n'), driver: type, ipam: { config: [{ subnet: '10.93.0.0/24' }] } });
     await c.createSandbox({ name: s.name('a') });
     const first = await c.connect(s.name('n'), s.name('a'));
     await c.disconnect(s.name('n'), s.name('a'));
@@ -135,13 +182,13 @@ for (const subject of subjects) {
     t.is(again.ipv4!.cidr, first.ipv4!.cidr, 'deterministic reuse');
     await c.deleteSandbox(s.name('a'));
     await c.deleteNetwork(s.name('n'));
-    await finish(t, s, engine);
+    await finish(t, s, engine, cleanup);
   });
 
   test(`${subject.name}: a sandbox on two networks gets eth0 and eth1 and one default route`, async (t) => {
-    const { s, type, engine, c } = await start(t, subject);
-    await c.createNetwork({ name: s.name('n1'), driver: type, ipam: { config: [{ subnet: '10.94.1.0/24' }] } });
-    await c.createNetwork({ name: s.name('n2'), driver: type, ipam: { config: [{ subnet: '10.94.2.0/24' }] } });
+    const { s, type, engine, c, createNetwork, cleanup } = await start(t, subject);
+    await createNetwork({ name: s.name('n1'), driver: type, ipam: { config: [{ subnet: '10.94.1.0/24' }] } });
+    await createNetwork({ name: s.name('n2'), driver: type, ipam: { config: [{ subnet: '10.94.2.0/24' }] } });
     await c.createSandbox({ name: s.name('a') });
     const e1 = await c.connect(s.name('n1'), s.name('a'));
     const e2 = await c.connect(s.name('n2'), s.name('a'));
@@ -151,12 +198,12 @@ for (const subject of subjects) {
     await c.deleteSandbox(s.name('a'));
     await c.deleteNetwork(s.name('n1'));
     await c.deleteNetwork(s.name('n2'));
-    await finish(t, s, engine);
+    await finish(t, s, engine, cleanup);
   });
 
   test(`${subject.name}: a failure after join unwinds everything: no interface, no address, no record`, async (t) => {
-    const { s, type, engine, c } = await start(t, subject);
-    await c.createNetwork({ name: s.name('n'), driver: `${type}-failing`, ipam: { config: [{ subnet: '10.95.0.0/24' }] } });
+    const { s, type, engine, c, createNetwork, cleanup } = await start(t, subject);
+    await createNetwork({ name: s.name('n'), driver: `${type}-failing`, ipam: { config: [{ subnet: '10.95.0.0/24' }] } });
     await c.createSandbox({ name: s.name('a') });
     // This test's links: named with its prefix (the plugin's) or carrying its engine's mark (the bridge driver's).
     const ours = () =>
@@ -173,12 +220,12 @@ for (const subject of subjects) {
     t.deepEqual((await engine.ipam.leases(pool.poolId)).map((l) => l.owner), ['gateway'], 'the address went back');
     await c.deleteSandbox(s.name('a'));
     await c.deleteNetwork(s.name('n'));
-    await finish(t, s, engine);
+    await finish(t, s, engine, cleanup);
   });
 
   test(`${subject.name}: leave and deleteEndpoint are idempotent`, async (t) => {
-    const { s, type, engine, c } = await start(t, subject);
-    const network = await c.createNetwork({ name: s.name('n'), driver: type, ipam: { config: [{ subnet: '10.96.0.0/24' }] } });
+    const { s, type, engine, c, createNetwork, cleanup } = await start(t, subject);
+    const network = await createNetwork({ name: s.name('n'), driver: type, ipam: { config: [{ subnet: '10.96.0.0/24' }] } });
     await c.createSandbox({ name: s.name('a') });
     const endpoint = await c.connect(s.name('n'), s.name('a'));
     await c.disconnect(s.name('n'), s.name('a'));
@@ -188,6 +235,6 @@ for (const subject of subjects) {
     await t.notThrowsAsync(driver.deleteEndpoint(ctx, network, endpoint));
     await c.deleteSandbox(s.name('a'));
     await c.deleteNetwork(s.name('n'));
-    await finish(t, s, engine);
+    await finish(t, s, engine, cleanup);
   });
 }
