@@ -171,7 +171,7 @@ export class Firewall {
     return new Promise((resolve, reject) => {
       this.pending.push({ commands, resolve, reject });
       if (this.pending.length > 1) return;
-      queueMicrotask(async () => {
+      setImmediate(async () => {
         const batch = this.pending;
         this.pending = [];
         try {

@@ -254,7 +254,7 @@ function transact(fd: number, request: Buffer, firstSeq: number, count: number, 
 function scheduleSubmit(timeoutMs: number): void {
   if (submitScheduled) return;
   submitScheduled = true;
-  queueMicrotask(() => {
+  setImmediate(() => {
     submitScheduled = false;
     while (submissions.length > 0 && jobsInFlight < MAX_JOBS_IN_FLIGHT) {
       const job = submissions.splice(0, MAX_SOCKETS_PER_JOB);

@@ -124,7 +124,7 @@ export class SandboxRoot {
   private pump(): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.pumpScheduled = false;
       while (this.creating < CREATE_BATCHES_IN_FLIGHT && this.pending.length > 0) {
         const batch = this.pending.splice(0, CREATE_BATCH_SIZE);

@@ -14,8 +14,9 @@ const buildOnly = process.argv.includes('--build-only');
 // Debian packages: what the product runs (iproute2 and nftables as independent checkers in tests,
 // util-linux for unshare, libnftables for the native addon) and what tests and benchmarks drive
 // (ping, python3 for the kernel floor; conntrack as a checker of zones; docker.io 20.10 with its containerd, runc and iptables-nft,
-// and a static busybox for its image, for the dockerd harness in test/helpers/dockerd.ts).
-const PACKAGES = ['iproute2', 'nftables', 'libnftables-dev', 'conntrack', 'util-linux', 'iputils-ping', 'python3', 'make', 'g++', 'procps', 'docker.io', 'iptables', 'busybox-static'];
+// and a static busybox for its image, for the dockerd harness in test/helpers/dockerd.ts; curl and
+// iperf3 for the API and throughput benchmarks).
+const PACKAGES = ['iproute2', 'nftables', 'libnftables-dev', 'conntrack', 'util-linux', 'iputils-ping', 'python3', 'make', 'g++', 'procps', 'docker.io', 'iptables', 'busybox-static', 'curl', 'iperf3'];
 
 // Installing docker.io or containerd would start their services on the host: tests run dockerd only
 // in namespaces of their own. Debian's policy-rc.d hook (exit 101: "action forbidden") keeps

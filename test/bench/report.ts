@@ -42,3 +42,18 @@ export function quantile(values: number[], q: number): number {
 export function progress(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
+
+/** Print a ratio line where more is better: ok when value / reference ≥ target. */
+export function minRatioLine(bench: string, n: number, value: number, unit: string, reference: number, target: number, note?: string): BenchLine {
+  const ratio = value / reference;
+  const line: BenchLine = { bench, n, value: round(value), unit, reference: round(reference), ratio: round(ratio), target, ok: ratio >= target, ...(note ? { note } : {}) };
+  console.log(JSON.stringify(line));
+  return line;
+}
+
+/** Print a figure reported beside its reference without a target (the issue sets none). */
+export function infoLine(bench: string, n: number, value: number, unit: string, reference: number, note?: string): BenchLine {
+  const line = { bench, n, value: round(value), unit, reference: round(reference), ratio: round(value / reference), target: null, ok: true, ...(note ? { note } : {}) };
+  console.log(JSON.stringify(line));
+  return line as unknown as BenchLine;
+}

@@ -11,7 +11,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 // 3 x 4 MB instead of V8's default 3 x 16 MB, which a busy engine grows into and keeps
 // (heapTotal 51 MB with 8 MB in use at 1000 endpoints). docs/benchmarks.md has the figures.
 const ENGINE_NODE_FLAGS = ['--max-semi-space-size=4'];
-const benches = ['kernel-attach', 'cnm-attach', 'firewall'];
+const benches = ['kernel-attach', 'cnm-attach', 'firewall', 'api'];
 const only = process.argv.slice(2);
 let failed = 0;
 for (const name of benches) {
