@@ -15,6 +15,17 @@ function must(command, args) {
   }
 }
 
+// nsfs mounts the host had when this namespace was made (a lab the user runs) are copied into it
+// with the mount table: they are not this run's.
+const nsfsMounts = () =>
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .flatMap((line) => {
+      const fields = line.split(' ');
+      const separator = fields.indexOf('-');
+      return separator > 0 && fields[separator + 1] === 'nsfs' ? [`${fields[0]} ${fields[4]}`] : [];
+    });
+const inheritedNsfs = new Set(nsfsMounts());
 must('mount', ['-t', 'tmpfs', '-o', 'mode=755', 'switchyard-test-run', '/run']);
 must('ip', ['link', 'set', 'lo', 'up']);
 process.env.SWITCHYARD_THROWAWAY = '1';
@@ -27,11 +38,7 @@ const leftovers = [];
 const links = JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout || '[]');
 for (const link of links) if (link.ifname !== 'lo') leftovers.push(`link ${link.ifname}`);
 if (existsSync('/run/netns')) for (const entry of readdirSync('/run/netns')) leftovers.push(`/run/netns/${entry}`);
-for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-  const fields = line.split(' ');
-  const separator = fields.indexOf('-');
-  if (separator > 0 && fields[separator + 1] === 'nsfs') leftovers.push(`nsfs mount ${fields[4]}`);
-}
+for (const mount of nsfsMounts()) if (!inheritedNsfs.has(mount)) leftovers.push(`nsfs mount ${mount.split(' ')[1]}`);
 // nftables by absolute path: under `npm test` PATH starts with node_modules/.bin, whose `nft` is
 // @vercel/nft (ava's file tracer), which exits 0 printing nothing.
 const tables = spawnSync('/usr/sbin/nft', ['-j', 'list', 'tables'], { encoding: 'utf8' });
