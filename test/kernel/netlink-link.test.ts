@@ -57,6 +57,8 @@ interface IpLink {
   link_index?: number;
   link_netnsid?: number;
   linkinfo?: { info_kind?: string; info_slave_kind?: string; info_data?: Record<string, unknown> };
+  num_tx_queues?: number;
+  num_rx_queues?: number;
 }
 
 /**
@@ -273,6 +275,25 @@ test('linkAdd creates a veth pair whose host end joins a bridge up in one call a
 
   await s.sandboxes.deleteMany([a!, b!]);
   await linkDel(s.host, bridge);
+  await s.assertClean(t);
+});
+
+test('a veth pair has one TX and one RX queue per end unless more are asked for', async (t) => {
+  // Left to the kernel, each end gets a queue per possible CPU and is then cut down to one in use,
+  // which waits for an RCU grace period per end (docs/benchmarks.md).
+  const s = await scratch(t);
+  const [sandbox] = await makeSandboxes(s, 'a');
+  const single = s.name('v0');
+  const multi = s.name('v1');
+  await withNetnsFd(sandbox!, (fd) => linkAdd(s.host, { kind: 'veth', name: single, peer: { name: 'eth0', netnsFd: fd } }));
+  await withNetnsFd(sandbox!, (fd) => linkAdd(s.host, { kind: 'veth', name: multi, queues: 2, peer: { name: 'eth1', netnsFd: fd, queues: 3 } }));
+  const queues = (link: IpLink | undefined) => [link?.num_tx_queues, link?.num_rx_queues];
+  t.deepEqual(queues(ipLink(single)), [1, 1]);
+  t.deepEqual(queues(ipLink('eth0', sandbox!.name)), [1, 1]);
+  t.deepEqual(queues(ipLink(multi)), [2, 2]);
+  t.deepEqual(queues(ipLink('eth1', sandbox!.name)), [3, 3]);
+  await refusedUpfront(t, s.host, 'peer.queues', () => linkAdd(s.host, { kind: 'veth', name: s.name('v2'), peer: { name: 'eth2', queues: 0 } }), 'zero queues');
+  await s.sandboxes.deleteMany([sandbox!]);
   await s.assertClean(t);
 });
 
