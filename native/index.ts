@@ -15,14 +15,23 @@ export interface NativeAddon {
    * ([/proc/sys path, value]) inside each, and optionally open a NETLINK_ROUTE socket inside each.
    */
   nsCreate(paths: string[], wantSocket: boolean, settings?: Array<[string, string]>): Promise<NsCreateRow[]>;
+  /** nsCreate on the calling (JS) thread, which is back in its own namespace when it returns. */
+  nsCreateNow(paths: string[], wantSocket: boolean, settings?: Array<[string, string]>): NsCreateRow[];
   /** Unmount (lazily) and unlink each namespace file, using up to `threads` threads; [umountErrno, unlinkErrno] per path. */
   nsRemove(paths: string[], threads: number): Promise<Array<[number, number]>>;
   /** Open a socket inside the namespace at nsPath (null: this process's namespace). */
   socketIn(nsPath: string | null, family: number, type: number, protocol: number): Promise<number>;
+  /** socketIn on the calling (JS) thread, which is back in its own namespace when it returns. */
+  socketInNow(nsPath: string | null, family: number, type: number, protocol: number): number;
   /** Write a file after entering the namespace at nsPath (for /proc/sys/net, which is per namespace). */
   writeFileIn(nsPath: string | null, file: string, data: string): Promise<void>;
   /** Send `count` netlink requests in one datagram and read until each has its final reply. */
   nlTransact(fd: number, request: Buffer, firstSeq: number, count: number, timeoutMs: number): Promise<Buffer>;
+  /**
+   * nlTransact on the calling (JS) thread without waiting: the replies, or, when the kernel has not
+   * answered every request yet, those that came and how many requests they finish (the first ones).
+   */
+  nlTransactNow(fd: number, request: Buffer, firstSeq: number, count: number): Buffer | [Buffer, number];
   /** Several sockets' batches in one worker job (one thread hop): a Buffer of replies, or the errno, per batch. */
   nlTransactMany(batches: Array<[fd: number, request: Buffer, firstSeq: number, count: number]>, timeoutMs: number): Promise<Array<Buffer | number>>;
   /** ICMP echo on a raw socket until the first reply: microseconds, or null on timeout. */

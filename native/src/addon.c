@@ -154,30 +154,17 @@ static void execute(napi_env env, void *data) {
   }
 }
 
+static napi_value ns_create_rows(napi_env env, job *j);
+
 static void complete(napi_env env, napi_status status, void *data) {
   job *j = data;
   napi_value value = NULL, undefined;
   napi_get_undefined(env, &undefined);
   int failed = 0;
   switch (j->kind) {
-    case JOB_NS_CREATE: {
-      napi_create_array_with_length(env, j->string_count, &value);
-      for (size_t i = 0; i < j->string_count; i++) {
-        napi_value row, fd, err, step;
-        napi_create_array_with_length(env, 3, &row);
-        napi_create_int32(env, j->creates[i].nl_fd, &fd);
-        napi_create_int32(env, j->creates[i].err, &err);
-        if (j->creates[i].step)
-          napi_create_string_utf8(env, j->creates[i].step, NAPI_AUTO_LENGTH, &step);
-        else
-          napi_get_null(env, &step);
-        napi_set_element(env, row, 0, fd);
-        napi_set_element(env, row, 1, err);
-        napi_set_element(env, row, 2, step);
-        napi_set_element(env, value, (uint32_t)i, row);
-      }
+    case JOB_NS_CREATE:
+      value = ns_create_rows(env, j);
       break;
-    }
     case JOB_NS_REMOVE: {
       napi_create_array_with_length(env, j->string_count, &value);
       for (size_t i = 0; i < j->string_count; i++) {
@@ -296,8 +283,29 @@ static int read_string_array(napi_env env, napi_value array, job *j) {
   return 1;
 }
 
-/* nsCreate(paths: string[], wantSocket: boolean, settings: [path, value][]): Promise<[nlFd, errno, step][]> */
-static napi_value ns_create(napi_env env, napi_callback_info info) {
+static napi_value ns_create_rows(napi_env env, job *j) {
+  napi_value value;
+  napi_create_array_with_length(env, j->string_count, &value);
+  for (size_t i = 0; i < j->string_count; i++) {
+    napi_value row, fd, err, step;
+    napi_create_array_with_length(env, 3, &row);
+    napi_create_int32(env, j->creates[i].nl_fd, &fd);
+    napi_create_int32(env, j->creates[i].err, &err);
+    if (j->creates[i].step)
+      napi_create_string_utf8(env, j->creates[i].step, NAPI_AUTO_LENGTH, &step);
+    else
+      napi_get_null(env, &step);
+    napi_set_element(env, row, 0, fd);
+    napi_set_element(env, row, 1, err);
+    napi_set_element(env, row, 2, step);
+    napi_set_element(env, value, (uint32_t)i, row);
+  }
+  return value;
+}
+
+/* nsCreate(paths: string[], wantSocket: boolean, settings: [path, value][]): Promise<[nlFd, errno, step][]>
+ * nsCreateNow(...same): [nlFd, errno, step][] — on the calling thread (common.h: ns_create_here). */
+static napi_value ns_create_common(napi_env env, napi_callback_info info, int now) {
   size_t argc = 3;
   napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -335,8 +343,18 @@ static napi_value ns_create(napi_env env, napi_callback_info info) {
     j->creates[i].path = j->strings[i];
     j->creates[i].want_socket = want_socket;
   }
+  if (now) {
+    int rc = ns_create_here(j->creates, j->string_count, j->settings, j->setting_count);
+    napi_value value = rc < 0 ? NULL : ns_create_rows(env, j);
+    if (rc < 0) napi_throw(env, make_error(env, -rc, "open own namespace"));
+    free_job(env, j);
+    return value;
+  }
   return queue(env, j, "switchyard.nsCreate");
 }
+
+static napi_value ns_create(napi_env env, napi_callback_info info) { return ns_create_common(env, info, 0); }
+static napi_value ns_create_now(napi_env env, napi_callback_info info) { return ns_create_common(env, info, 1); }
 
 /* nsRemove(paths: string[], threads: number): Promise<[umountErrno, unlinkErrno][]> */
 static napi_value ns_remove(napi_env env, napi_callback_info info) {
@@ -367,6 +385,30 @@ static napi_value socket_in_js(napi_env env, napi_callback_info info) {
     return NULL;
   }
   return queue(env, j, "switchyard.socketIn");
+}
+
+/* socketInNow(nsPath: string | null, family, type, protocol): fd (throws) — on the calling thread
+ * (common.h: socket_in_here). */
+static napi_value socket_in_now_js(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int family, type, protocol;
+  if (!get_int(env, argv[1], &family) || !get_int(env, argv[2], &type) || !get_int(env, argv[3], &protocol)) {
+    napi_throw_type_error(env, NULL, "socketInNow: (nsPath, family, type, protocol)");
+    return NULL;
+  }
+  char *ns_path = get_string(env, argv[0]);
+  const char *step = NULL;
+  int fd = socket_in_here(ns_path, family, type, protocol, &step);
+  free(ns_path);
+  if (fd < 0) {
+    napi_throw(env, make_error(env, -fd, step));
+    return NULL;
+  }
+  napi_value value;
+  napi_create_int32(env, fd, &value);
+  return value;
 }
 
 /* writeFileIn(nsPath: string | null, path: string, data: string): Promise<void> */
@@ -408,6 +450,42 @@ static napi_value nl_transact_js(napi_env env, napi_callback_info info) {
   j->u2 = (uint32_t)count;
   napi_create_reference(env, argv[1], 1, &j->keep);
   return queue(env, j, "switchyard.nlTransact");
+}
+
+/* nlTransactNow(fd, request: Buffer, firstSeq, count): Buffer | [Buffer, finals] (throws) — on the
+ * calling thread, never waiting (common.h: nl_transact_nowait): the replies, or those that came with
+ * how many of the requests they finish when the kernel has not answered them all yet. */
+static napi_value nl_transact_now_js(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *bytes;
+  size_t len;
+  int fd, first_seq, count;
+  if (!get_int(env, argv[0], &fd) || napi_get_buffer_info(env, argv[1], &bytes, &len) != napi_ok ||
+      !get_int(env, argv[2], &first_seq) || !get_int(env, argv[3], &count)) {
+    napi_throw_type_error(env, NULL, "nlTransactNow: (fd, request, firstSeq, count)");
+    return NULL;
+  }
+  uint8_t *out = NULL;
+  size_t out_len = 0;
+  uint32_t finals = 0;
+  int rc = nl_transact_nowait(fd, bytes, len, (uint32_t)first_seq, (uint32_t)count, &out, &out_len, &finals);
+  if (rc < 0) {
+    napi_throw(env, make_error(env, -rc, "netlink transaction"));
+    return NULL;
+  }
+  napi_value buffer, value;
+  void *copy;
+  napi_create_buffer_copy(env, out_len, out ? (void *)out : (void *)"", &copy, &buffer);
+  free(out);
+  if (rc == 0) return buffer;
+  napi_value number;
+  napi_create_array_with_length(env, 2, &value);
+  napi_create_uint32(env, finals, &number);
+  napi_set_element(env, value, 0, buffer);
+  napi_set_element(env, value, 1, number);
+  return value;
 }
 
 /* nftRun(document: string): Promise<string> — one JSON document through libnftables, atomically,
@@ -557,6 +635,9 @@ static napi_value init(napi_env env, napi_value exports) {
   mallopt(M_ARENA_MAX, 2);
   napi_property_descriptor props[] = {
       {"nsCreate", NULL, ns_create, NULL, NULL, NULL, napi_default, NULL},
+      {"nsCreateNow", NULL, ns_create_now, NULL, NULL, NULL, napi_default, NULL},
+      {"socketInNow", NULL, socket_in_now_js, NULL, NULL, NULL, napi_default, NULL},
+      {"nlTransactNow", NULL, nl_transact_now_js, NULL, NULL, NULL, napi_default, NULL},
       {"nsRemove", NULL, ns_remove, NULL, NULL, NULL, napi_default, NULL},
       {"socketIn", NULL, socket_in_js, NULL, NULL, NULL, napi_default, NULL},
       {"writeFileIn", NULL, write_in_js, NULL, NULL, NULL, napi_default, NULL},

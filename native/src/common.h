@@ -28,6 +28,10 @@ typedef struct {
 } ns_setting;
 
 void ns_create_batch(ns_create_item *items, size_t count, const ns_setting *settings, size_t setting_count);
+/* The same on the calling thread, which is back in its own namespace when this returns (the process
+ * aborts if it cannot return: a thread left in a sandbox would configure the wrong namespace).
+ * Returns 0, or -errno when the calling thread's namespace cannot be opened (nothing done). */
+int ns_create_here(ns_create_item *items, size_t count, const ns_setting *settings, size_t setting_count);
 
 typedef struct {
   const char *path;
@@ -41,6 +45,8 @@ void ns_remove_batch(ns_remove_item *items, size_t count, int threads);
  * step is set to the failing step on error. */
 int socket_in(const char *ns_path, int family, int type, int protocol, const char **step);
 int nl_route_socket_setup(int fd);
+/* socket_in on the calling thread, which returns to its own namespace (or the process aborts). */
+int socket_in_here(const char *ns_path, int family, int type, int protocol, const char **step);
 
 /* Write data to path after entering the namespace (sysctls below /proc/sys/net belong to the namespace
  * of the opener). Returns 0 or -errno. */
@@ -50,11 +56,18 @@ int write_file_in(const char *ns_path, const char *path, const char *data, size_
  * (what `ip netns add` does for /run/netns). Returns 0 or -errno. */
 int make_shared_mountpoint(const char *dir);
 
-/* Netlink transaction: send buf (count messages with sequence numbers first_seq to first_seq+count-1)
- * and collect replies until each has its final message (ACK/error or DONE).
+/* Netlink transaction: send buf (count messages with sequence numbers first_seq to first_seq+count-1;
+ * nothing when len is 0, to collect replies to requests sent earlier) and collect replies until each
+ * has its final message (ACK/error or DONE).
  * On success *out and *out_len hold the replies (malloc'ed). Returns 0 or -errno. */
 int nl_transact(int fd, const uint8_t *buf, size_t len, uint32_t first_seq, uint32_t count, int timeout_ms,
                 uint8_t **out, size_t *out_len);
+
+/* The same without waiting, for the JS thread: sends, then reads what is already there. Returns 0
+ * when every final message came, 1 when some are still to come (*finals of them came; rtnetlink
+ * answers in order, so those are the first *finals sequence numbers), or -errno. */
+int nl_transact_nowait(int fd, const uint8_t *buf, size_t len, uint32_t first_seq, uint32_t count,
+                       uint8_t **out, size_t *out_len, uint32_t *finals);
 
 /* ICMP echo until the first reply or the timeout. family AF_INET/AF_INET6, fd a raw ICMP socket.
  * Returns the microseconds from the first request sent to the reply, -ETIMEDOUT, or -errno. */

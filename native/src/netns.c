@@ -1,6 +1,9 @@
 /* Network namespaces: creation and removal of nsfs bind mounts, sockets opened inside a namespace,
- * per-namespace file writes (sysctls). Every setns/unshare happens on a fresh pthread that exits
- * afterwards, so no thread Node or libuv will reuse ever leaves the caller's namespace. */
+ * per-namespace file writes (sysctls). Every setns/unshare happens either on a fresh pthread that
+ * exits afterwards, or (the *_here variants, for the JS thread when it would otherwise wait for a
+ * thread hand-off) on the calling thread inside one native call that returns it to the namespace it
+ * was in before returning, and aborts the process if it cannot: no JS code ever runs, and no thread
+ * Node or libuv reuses is ever left, in another namespace. */
 #include "common.h"
 
 #include <errno.h>
@@ -147,6 +150,24 @@ static void *create_thread(void *arg) {
   return NULL;
 }
 
+static int open_home(void) {
+  return open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+}
+
+static void go_home(int home) {
+  if (setns(home, CLONE_NEWNET) < 0) abort();
+  close(home);
+}
+
+int ns_create_here(ns_create_item *items, size_t count, const ns_setting *settings, size_t setting_count) {
+  int home = open_home();
+  if (home < 0) return -errno;
+  create_batch batch = {items, count, settings, setting_count};
+  create_thread(&batch);
+  go_home(home);
+  return 0;
+}
+
 void ns_create_batch(ns_create_item *items, size_t count, const ns_setting *settings, size_t setting_count) {
   create_batch batch = {items, count, settings, setting_count};
   int rc = run_on_fresh_thread(create_thread, &batch);
@@ -258,6 +279,22 @@ int socket_in(const char *ns_path, int family, int type, int protocol, const cha
     *step = "start namespace thread";
     return rc;
   }
+  *step = job.step;
+  return job.result;
+}
+
+int socket_in_here(const char *ns_path, int family, int type, int protocol, const char **step) {
+  in_ns_job job = {.ns_path = ns_path, .family = family, .type = type, .protocol = protocol};
+  int home = -1;
+  if (ns_path) {
+    home = open_home();
+    if (home < 0) {
+      *step = "open own namespace";
+      return -errno;
+    }
+  }
+  socket_thread(&job);
+  if (home >= 0) go_home(home);
   *step = job.step;
   return job.result;
 }

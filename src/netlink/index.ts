@@ -1,6 +1,7 @@
 /** src/netlink: typed rtnetlink over Switchyard's native socket binding. */
 export { Handle, type HandleOptions } from './handle.js';
 export { NetlinkSocket, type Reply } from './socket.js';
+export { setInlineKernelCalls } from './inline.js';
 export * from './link.js';
 export * from './addr.js';
 export * from './route.js';

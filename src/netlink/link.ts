@@ -348,7 +348,7 @@ export async function linkAdd(handle: Handle, spec: LinkSpec): Promise<number | 
  */
 export async function linkDel(handle: Handle, ref: LinkRef): Promise<void> {
   const { data, attrs } = select(ref);
-  await handle.socket.request(c.RTM_DELLINK, linkMessage(data, attrs), { op: `delete link ${describe(ref)} in ${handle.describe()}` });
+  await handle.socket.request(c.RTM_DELLINK, linkMessage(data, attrs), { op: `delete link ${describe(ref)} in ${handle.describe()}`, blocking: true });
 }
 
 /**
@@ -358,7 +358,7 @@ export async function linkDel(handle: Handle, ref: LinkRef): Promise<void> {
  */
 export async function linkDelGroup(handle: Handle, group: number): Promise<void> {
   if (!Number.isInteger(group) || group <= 0) throw new ValidationError('group', `${group} is not a device group (1-4294967295; 0 is the default group)`);
-  await handle.socket.request(c.RTM_DELLINK, linkMessage({ index: 0 }, { group }), { op: `delete link group ${group} in ${handle.describe()}` });
+  await handle.socket.request(c.RTM_DELLINK, linkMessage({ index: 0 }, { group }), { op: `delete link group ${group} in ${handle.describe()}`, blocking: true });
 }
 
 /**
@@ -414,9 +414,9 @@ export async function linkList(handle: Handle, filter: LinkFilter = {}): Promise
     );
 }
 
-async function setLink(handle: Handle, ref: LinkRef, op: string, data: rt.Link, attrs: ifla.LinkAttrs): Promise<void> {
+async function setLink(handle: Handle, ref: LinkRef, op: string, data: rt.Link, attrs: ifla.LinkAttrs, blocking = false): Promise<void> {
   const selected = select(ref, data, attrs);
-  await handle.socket.request(c.RTM_SETLINK, linkMessage(selected.data, selected.attrs), { op: `${op} ${describe(ref)} in ${handle.describe()}` });
+  await handle.socket.request(c.RTM_SETLINK, linkMessage(selected.data, selected.attrs), { op: `${op} ${describe(ref)} in ${handle.describe()}`, blocking });
 }
 
 /**
@@ -432,7 +432,7 @@ export function linkSetUp(handle: Handle, ref: LinkRef): Promise<void> {
  * Equivalent to: `ip link set <name> down`
  */
 export function linkSetDown(handle: Handle, ref: LinkRef): Promise<void> {
-  return setLink(handle, ref, 'set down link', flagBits(false), {});
+  return setLink(handle, ref, 'set down link', flagBits(false), {}, true);
 }
 
 /**
@@ -449,7 +449,7 @@ export async function linkSetMaster(handle: Handle, ref: LinkRef, master: LinkRe
  * Equivalent to: `ip link set <name> nomaster`
  */
 export function linkSetNoMaster(handle: Handle, ref: LinkRef): Promise<void> {
-  return setLink(handle, ref, 'set nomaster of link', {}, { master: 0 });
+  return setLink(handle, ref, 'set nomaster of link', {}, { master: 0 }, true);
 }
 
 /**
@@ -458,10 +458,10 @@ export function linkSetNoMaster(handle: Handle, ref: LinkRef): Promise<void> {
  * Equivalent to: `ip link set <name> netns <ns> [name <newName>]`
  */
 export async function linkSetNsFd(handle: Handle, ref: LinkRef, netnsFd: number, newName?: string): Promise<void> {
-  if (newName === undefined) return setLink(handle, ref, 'move to another namespace link', {}, { netNsFd: netnsFd });
+  if (newName === undefined) return setLink(handle, ref, 'move to another namespace link', {}, { netNsFd: netnsFd }, true);
   checkInterfaceName(newName, 'newName');
   const index = await resolveIndex(handle, ref);
-  return setLink(handle, index, `move to another namespace as ${newName} link`, {}, { netNsFd: netnsFd, ifname: newName });
+  return setLink(handle, index, `move to another namespace as ${newName} link`, {}, { netNsFd: netnsFd, ifname: newName }, true);
 }
 
 /**
@@ -650,5 +650,7 @@ export async function linkModify(handle: Handle, ref: LinkRef, changes: LinkChan
   const selected = select(ref, flagBits(changes.up), attrs);
   await handle.socket.request(c.RTM_SETLINK, linkMessage(selected.data, selected.attrs, afSpec(changes.ip4Conf, changes.ip6AddrGenMode)), {
     op: `modify link ${describe(ref)} in ${handle.describe()}`,
+    // Down and out of a bridge both wait for RCU in the kernel.
+    blocking: changes.up === false || changes.master === 0,
   });
 }

@@ -7,6 +7,7 @@
 import { closeSync } from 'node:fs';
 import { native } from '../../native/index.js';
 import { KernelError, NetlinkError, fromNative } from './errors.js';
+import { INLINE_MAX_BATCH, inline, inlineAllowed, onWorker } from './inline.js';
 import {
   NLMSGERR_ATTR_MSG,
   NLMSG_DONE,
@@ -19,6 +20,7 @@ import {
 } from './constants.js';
 
 const HEADER = 16;
+const RTM_DELLINK = 17;
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
 const MAX_BATCH_MESSAGES = 256;
@@ -37,6 +39,7 @@ interface Pending {
   message: Buffer;
   dump: boolean;
   op: string;
+  blocking: boolean;
   replies: Reply[];
   interrupted: boolean;
   settled: boolean;
@@ -51,6 +54,12 @@ export interface RequestOptions {
   /** Extra NLM_F_* flags (REQUEST and ACK are always set; DUMP for dumps). */
   flags?: number;
   timeoutMs?: number;
+  /**
+   * The kernel may wait inside this request (for RCU, on a delete, a move to another namespace, a
+   * link going down): it never runs on the JS thread (inline.ts). Link deletes count as blocking
+   * whether marked or not.
+   */
+  blocking?: boolean;
 }
 
 /** A netlink socket (rtnetlink, ctnetlink, …) owned by Switchyard's native binding. */
@@ -62,8 +71,8 @@ export class NetlinkSocket {
   private closed = false;
   private closeWhenIdle = false;
   private flushScheduled = false;
-  /** Requests sent and batches used, for benchmarks and tests. */
-  readonly stats = { requests: 0, batches: 0 };
+  /** Requests sent, batches used, and batches sent from the JS thread (inline.ts), for benchmarks and tests. */
+  readonly stats = { requests: 0, batches: 0, inline: 0 };
 
   constructor(fd: number) {
     this.fd = fd;
@@ -77,7 +86,10 @@ export class NetlinkSocket {
    */
   static async open(netnsPath: string | null, protocol: number, what: string): Promise<NetlinkSocket> {
     try {
-      return new NetlinkSocket(await native().socketIn(netnsPath, AF_NETLINK, SOCK_RAW, protocol));
+      // Entering a namespace and opening a socket does not wait in the kernel: on the JS thread
+      // (which returns to its own namespace within the call) unless workers are busy.
+      if (inlineAllowed()) return new NetlinkSocket(inline(() => native().socketInNow(netnsPath, AF_NETLINK, SOCK_RAW, protocol)));
+      return new NetlinkSocket(await onWorker(native().socketIn(netnsPath, AF_NETLINK, SOCK_RAW, protocol)));
     } catch (error) {
       throw fromNative(`open ${what} socket in ${netnsPath ?? 'the host namespace'}`, error);
     }
@@ -141,7 +153,8 @@ export class NetlinkSocket {
     payload.copy(message, HEADER);
     this.stats.requests++;
     return new Promise<Reply[]>((resolve, reject) => {
-      this.queue.push({ seq, message, dump, op: options.op, replies: [], interrupted: false, settled: false, resolve, reject });
+      const blocking = options.blocking === true || type === RTM_DELLINK;
+      this.queue.push({ seq, message, dump, op: options.op, blocking, replies: [], interrupted: false, settled: false, resolve, reject });
       this.schedule();
     });
   }
@@ -185,7 +198,9 @@ export class NetlinkSocket {
     const request = batch.length === 1 ? batch[0]!.message : Buffer.concat(batch.map((p) => p.message));
     const timeout = 30_000;
     try {
-      const data = await transact(this.fd, request, batch[0]!.seq, batch.length, timeout);
+      const inlined = !batch[0]!.dump && batch.length <= INLINE_MAX_BATCH && submissions.length === 0 && inlineAllowed() && !batch.some((p) => p.blocking);
+      if (inlined) this.stats.inline++;
+      const data = inlined ? await transactNow(this.fd, request, batch[0]!.seq, batch.length, timeout) : await transact(this.fd, request, batch[0]!.seq, batch.length, timeout);
       this.dispatch(batch, data);
     } catch (error) {
       for (const pending of batch) if (!pending.settled) pending.reject(fromNative(pending.op, error));
@@ -227,7 +242,8 @@ export class NetlinkSocket {
 
 /**
  * Batches that sockets hand over in the same turn of the event loop go to the kernel in one worker
- * job (one thread hop for many sandboxes' sockets), at most two jobs at a time (one per core here).
+ * job (one thread hop for many sandboxes' sockets), at most two jobs at a time (one per core here),
+ * unless they run on the JS thread (inline.ts).
  */
 interface Submission {
   fd: number;
@@ -251,6 +267,20 @@ function transact(fd: number, request: Buffer, firstSeq: number, count: number, 
   });
 }
 
+const NOTHING = Buffer.alloc(0);
+
+/**
+ * The same on the JS thread: the kernel answers rtnetlink requests inside sendmsg, so the replies
+ * are there when it returns; any still missing (none expected) are collected on a worker.
+ */
+async function transactNow(fd: number, request: Buffer, firstSeq: number, count: number, timeoutMs: number): Promise<Buffer> {
+  const result = inline(() => native().nlTransactNow(fd, request, firstSeq, count));
+  if (Buffer.isBuffer(result)) return result;
+  const [first, finals] = result;
+  const rest = await transact(fd, NOTHING, (firstSeq + finals) >>> 0, count - finals, timeoutMs);
+  return Buffer.concat([first, rest]);
+}
+
 function scheduleSubmit(timeoutMs: number): void {
   if (submitScheduled) return;
   submitScheduled = true;
@@ -268,7 +298,7 @@ function scheduleSubmit(timeoutMs: number): void {
             (results) => results.forEach((result, i) => (typeof result === 'number' ? job[i]!.reject({ errno: result, step: 'netlink transaction' }) : job[i]!.resolve(result))),
             (error) => job.forEach((s) => s.reject(error)),
           );
-      void done.finally(() => {
+      void onWorker(done).finally(() => {
         jobsInFlight--;
         if (submissions.length > 0) scheduleSubmit(timeoutMs);
       });
