@@ -86,6 +86,14 @@ export interface BridgeSpec extends LinkAttrsSpec {
   /** FDB ageing time in hundredths of a second. */
   ageingTime?: number;
   vlanFiltering?: boolean;
+  /**
+   * IGMP/MLD snooping (default off; the kernel's default is on). With it on, every port that comes
+   * up re-arms the multicast timers of every port of the bridge (br_port_state_selection ->
+   * br_multicast_enable_port) and each port's query timers then fire: work per attach that grows
+   * with the number of ports (docs/benchmarks.md). Off, multicast is flooded to every port, as
+   * broadcast is; with it on and no querier on the segment the bridge floods unregistered groups
+   * anyway.
+   */
   mcastSnooping?: boolean;
 }
 
@@ -257,7 +265,7 @@ function kindData(spec: LinkSpec, vtepIndex: number | undefined): Buffer | undef
       if (spec.ageingTime !== undefined) parts.push(attr(c.IFLA_BR_AGEING_TIME, u32(spec.ageingTime)));
       if (spec.stp !== undefined) parts.push(attr(c.IFLA_BR_STP_STATE, u32(spec.stp ? 1 : 0)));
       if (spec.vlanFiltering !== undefined) parts.push(attr(c.IFLA_BR_VLAN_FILTERING, u8(spec.vlanFiltering ? 1 : 0)));
-      if (spec.mcastSnooping !== undefined) parts.push(attr(c.IFLA_BR_MCAST_SNOOPING, u8(spec.mcastSnooping ? 1 : 0)));
+      parts.push(attr(c.IFLA_BR_MCAST_SNOOPING, u8(spec.mcastSnooping === true ? 1 : 0)));
       return parts.length ? Buffer.concat(parts) : undefined;
     }
     case 'macvlan':

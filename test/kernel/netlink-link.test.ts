@@ -207,18 +207,19 @@ test('linkAdd creates a bridge with STP off, its ageing time, snooping off, MTU,
   await s.assertClean(t);
 });
 
-test('linkAdd creates a bridge with spanning tree and a forward delay when asked, and a plain one down by default', async (t) => {
+test('linkAdd creates a bridge with spanning tree, a forward delay and snooping when asked, and a plain one down with snooping off by default', async (t) => {
   const s = await scratch(t);
-  const stpIndex = await linkAdd(s.host, { kind: 'bridge', name: s.name('stp'), stp: true, forwardDelay: 400 });
+  const stpIndex = await linkAdd(s.host, { kind: 'bridge', name: s.name('stp'), stp: true, forwardDelay: 400, mcastSnooping: true });
   const stp = ipLink(s.name('stp'))!;
   t.is(stpIndex, stp.ifindex);
-  t.like(stp.linkinfo?.info_data ?? {}, { stp_state: 1, forward_delay: 400 });
+  t.like(stp.linkinfo?.info_data ?? {}, { stp_state: 1, forward_delay: 400, mcast_snooping: 1 });
 
   const plainIndex = await linkAdd(s.host, { kind: 'bridge', name: s.name('plain') });
   const plain = ipLink(s.name('plain'))!;
   t.is(plainIndex, plain.ifindex);
   t.false(plain.flags.includes('UP'));
   t.is(plain.ifalias, undefined);
+  t.like(plain.linkinfo?.info_data ?? {}, { mcast_snooping: 0 });
 
   await Promise.all([linkDel(s.host, s.name('stp')), linkDel(s.host, s.name('plain'))]);
   await s.assertClean(t);
