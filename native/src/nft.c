@@ -5,9 +5,10 @@
  *
  * Namespace: the context talks to the kernel through a netlink socket that nft_ctx_new opens in the
  * network namespace of the calling thread, and the socket stays in that namespace for its life.
- * The first call runs on a libuv worker, and libuv workers never leave the process's namespace
- * (setns/unshare only ever happen on fresh threads, see common.h), so the context always programs
- * the engine's own (host) namespace, which is what we want. Programming a sandbox's namespace would
+ * The first call runs on a libuv worker or on the JS thread (small transactions, src/firewall/nft.ts),
+ * and neither is ever in another namespace when it calls in here (libuv workers never leave the
+ * process's namespace; the JS thread leaves it only inside a native call that returns it, see
+ * netns.c), so the context always programs the engine's own (host) namespace, which is what we want. Programming a sandbox's namespace would
  * need a context created on a fresh thread inside it (not needed now).
  *
  * Cache: a context caches what it read of the ruleset; libnftables compares the kernel's ruleset

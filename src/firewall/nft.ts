@@ -3,6 +3,7 @@
  * in the engine's own network namespace. No process is started.
  */
 import { native, type NativeError } from '../../native/index.js';
+import { inline, inlineAllowed } from '../netlink/inline.js';
 
 /**
  * One command of libnftables' JSON schema (libnftables-json(5)), e.g.
@@ -52,9 +53,25 @@ function failure(what: string, error: unknown): FirewallError {
  * system) while they wait for the lock.
  */
 let queue: Promise<unknown> = Promise.resolve();
+let running = 0;
 
-function run(text: string): Promise<string> {
-  const result = queue.then(() => native().nftRun(text));
+/**
+ * A document this small is one endpoint's or port's elements: with no other call under way it is
+ * applied on the JS thread (src/netlink/inline.ts: ~0.1 ms of kernel work against a thread hand-off
+ * each way); bigger ones, lists and anything queued go to a worker.
+ */
+const INLINE_MAX_DOCUMENT = 4096;
+
+function run(text: string, list = false): Promise<string> {
+  if (!list && running === 0 && text.length <= INLINE_MAX_DOCUMENT && inlineAllowed()) {
+    try {
+      return Promise.resolve(inline(() => native().nftRunNow(text)));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  running++;
+  const result = queue.then(() => native().nftRun(text)).finally(() => running--);
   queue = result.catch(() => undefined);
   return result;
 }
@@ -79,7 +96,7 @@ export async function nftList(command: NftCommand): Promise<Array<Record<string,
   let output = '';
   for (let attempt = 1; ; attempt++) {
     try {
-      output = await run(document([command]));
+      output = await run(document([command]), true);
       break;
     } catch (error) {
       const errno = (error as Partial<NativeError> | undefined)?.errno;

@@ -48,9 +48,10 @@ export function onWorker<T>(job: Promise<T>): Promise<T> {
 }
 
 /**
- * Turn inline kernel calls off (every call on a worker, as before) or back on. Also set by
- * SWITCHYARD_KERNEL_CALLS=worker in the environment.
+ * Turn inline kernel calls off (every call on a worker, as before) or back on; on also ends a pause
+ * after a stall. Also set by SWITCHYARD_KERNEL_CALLS=worker in the environment.
  */
 export function setInlineKernelCalls(on: boolean): void {
   enabled = on;
+  if (on) pausedUntil = 0;
 }
