@@ -43,6 +43,8 @@ export interface NativeAddon {
    * message is libnftables' text, with `errno` when that text names one.
    */
   nftRun(document: string): Promise<string>;
+  /** nftRun on the calling (JS) thread (which is always in the process's own namespace between native calls). */
+  nftRunNow(document: string): string;
   /** Make dir a shared mount point of its own (bind-mounting it onto itself first if needed). */
   makeSharedMountpoint(dir: string): void;
   /**

@@ -505,6 +505,41 @@ static napi_value nft_run_js(napi_env env, napi_callback_info info) {
   return queue(env, j, "switchyard.nftRun");
 }
 
+/* nftRunNow(document: string): string (throws) — nftRun on the calling (JS) thread. */
+static napi_value nft_run_now_js(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *document = argc >= 1 ? get_string(env, argv[0]) : NULL;
+  if (!document) {
+    napi_throw_type_error(env, NULL, "nftRunNow: (document: string)");
+    return NULL;
+  }
+  char *output = NULL, *error = NULL;
+  int error_number = 0;
+  int rc = nft_run(document, &output, &error, &error_number);
+  free(document);
+  napi_value value;
+  if (rc < 0) {
+    napi_value message;
+    napi_create_string_utf8(env, error ? error : "libnftables failed", NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, NULL, message, &value);
+    if (error_number) {
+      napi_value number;
+      napi_create_int32(env, error_number, &number);
+      napi_set_named_property(env, value, "errno", number);
+    }
+    free(output);
+    free(error);
+    napi_throw(env, value);
+    return NULL;
+  }
+  napi_create_string_utf8(env, output ? output : "", NAPI_AUTO_LENGTH, &value);
+  free(output);
+  free(error);
+  return value;
+}
+
 /* nlTransactMany(batches: [fd, request: Buffer, firstSeq, count][], timeoutMs): Promise<(Buffer | errno)[]>
  * Several sockets' batches in one worker job: one thread hop for many sandboxes. */
 static napi_value nl_transact_many_js(napi_env env, napi_callback_info info) {
@@ -643,6 +678,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"writeFileIn", NULL, write_in_js, NULL, NULL, NULL, napi_default, NULL},
       {"nlTransact", NULL, nl_transact_js, NULL, NULL, NULL, napi_default, NULL},
       {"nftRun", NULL, nft_run_js, NULL, NULL, NULL, napi_default, NULL},
+      {"nftRunNow", NULL, nft_run_now_js, NULL, NULL, NULL, napi_default, NULL},
       {"nlTransactMany", NULL, nl_transact_many_js, NULL, NULL, NULL, napi_default, NULL},
       {"icmpEcho", NULL, icmp_echo_js, NULL, NULL, NULL, napi_default, NULL},
       {"makeSharedMountpoint", NULL, make_shared_js, NULL, NULL, NULL, napi_default, NULL},
