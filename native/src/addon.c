@@ -122,6 +122,7 @@ static void free_job(napi_env env, job *j) {
 
 static void execute(napi_env env, void *data) {
   job *j = data;
+  cpu_split_worker();
   switch (j->kind) {
     case JOB_NS_CREATE:
       ns_create_batch(j->creates, j->string_count, j->settings, j->setting_count);
@@ -668,6 +669,7 @@ static napi_value init(napi_env env, napi_value exports) {
    * long-running engine's resident memory grew by ~15 MB at 1000 endpoints (docs/benchmarks.md). Two
    * arenas are plenty for this process's native work. */
   mallopt(M_ARENA_MAX, 2);
+  cpu_split_init();
   napi_property_descriptor props[] = {
       {"nsCreate", NULL, ns_create, NULL, NULL, NULL, napi_default, NULL},
       {"nsCreateNow", NULL, ns_create_now, NULL, NULL, NULL, napi_default, NULL},

@@ -88,4 +88,9 @@ int lock_holder(const char *path, int *holder);
  * text names in *error_number, or 0). Calls are serialised (nft.c). */
 int nft_run(const char *document, char **output, char **error, int *error_number);
 
+/* cpusplit.c: keep the first allowed CPU free of V8's background threads (call init on the JS
+ * thread when the addon loads, and worker on every libuv worker before its job: those keep every CPU). */
+void cpu_split_init(void);
+void cpu_split_worker(void);
+
 #endif
