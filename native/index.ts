@@ -45,6 +45,8 @@ export interface NativeAddon {
   nftRun(document: string): Promise<string>;
   /** nftRun on the calling (JS) thread (which is always in the process's own namespace between native calls). */
   nftRunNow(document: string): string;
+  /** Voluntary context switches of the calling thread so far (times it waited; preemption does not count). */
+  threadSleeps(): number;
   /** Make dir a shared mount point of its own (bind-mounting it onto itself first if needed). */
   makeSharedMountpoint(dir: string): void;
   /**

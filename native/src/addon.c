@@ -5,6 +5,7 @@
 #include <node_api.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "common.h"
@@ -604,6 +605,16 @@ static napi_value icmp_echo_js(napi_env env, napi_callback_info info) {
   return queue(env, j, "switchyard.icmpEcho");
 }
 
+/* threadSleeps(): number — how many times the calling thread has given up the CPU to wait (voluntary
+ * context switches, getrusage RUSAGE_THREAD); being preempted does not count. */
+static napi_value thread_sleeps_js(napi_env env, napi_callback_info info) {
+  struct rusage usage;
+  double count = getrusage(RUSAGE_THREAD, &usage) == 0 ? (double)usage.ru_nvcsw : 0;
+  napi_value value;
+  napi_create_double(env, count, &value);
+  return value;
+}
+
 /* makeSharedMountpoint(dir: string): void (throws) */
 static napi_value make_shared_js(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -683,6 +694,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"nftRunNow", NULL, nft_run_now_js, NULL, NULL, NULL, napi_default, NULL},
       {"nlTransactMany", NULL, nl_transact_many_js, NULL, NULL, NULL, napi_default, NULL},
       {"icmpEcho", NULL, icmp_echo_js, NULL, NULL, NULL, napi_default, NULL},
+      {"threadSleeps", NULL, thread_sleeps_js, NULL, NULL, NULL, napi_default, NULL},
       {"makeSharedMountpoint", NULL, make_shared_js, NULL, NULL, NULL, napi_default, NULL},
       {"lockFile", NULL, lock_file_js, NULL, NULL, NULL, napi_default, NULL},
       {"lockHolder", NULL, lock_holder_js, NULL, NULL, NULL, napi_default, NULL},

@@ -10,12 +10,14 @@
  * Kept off the JS thread whatever the load: requests marked blocking (deletes, which wait for RCU;
  * moves between namespaces; links going down), dumps, and big batches. A call that can still wait in
  * the kernel is one that finds rtnl_lock held (namespace cleanup holds it for long): when an inline
- * call takes longer than STALL_MS, calls go to workers for PAUSE_MS, so one stall is not repeated
- * call after call.
+ * call took longer than STALL_MS and the thread slept in it (a voluntary context switch: waiting for
+ * a lock, not being preempted, which on this VM alone takes a call past 5 ms now and then), calls go
+ * to workers for PAUSE_MS, so one stall is not repeated call after call.
  */
 import { performance } from 'node:perf_hooks';
+import { native } from '../../native/index.js';
 
-/** An inline call slower than this means the kernel made it wait (rtnl_lock): stop inlining for a while. */
+/** An inline call that slept this long means the kernel made it wait (rtnl_lock): stop inlining for a while. */
 const STALL_MS = 5;
 const PAUSE_MS = 1000;
 /** At most this many requests in one inline batch (each one is kernel work done on the JS thread). */
@@ -32,12 +34,13 @@ export function inlineAllowed(): boolean {
 
 /** Run a kernel call on the JS thread, noting a stall. */
 export function inline<T>(call: () => T): T {
+  const sleeps = native().threadSleeps();
   const t0 = performance.now();
   try {
     return call();
   } finally {
     const t1 = performance.now();
-    if (t1 - t0 > STALL_MS) pausedUntil = t1 + PAUSE_MS;
+    if (t1 - t0 > STALL_MS && native().threadSleeps() > sleeps) pausedUntil = t1 + PAUSE_MS;
   }
 }
 
