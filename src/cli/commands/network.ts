@@ -3,7 +3,7 @@ import { flag, parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
 import type { Client } from '../client.js';
 import { formatNetworkInspect, formatNetworkList, type ApiNetwork } from '../format.js';
 import { confirm, type Io } from '../io.js';
-import { exitCodeOf } from '../exit.js';
+import { inspectEach, removeEach } from '../each.js';
 
 const CREATE: FlagSpec[] = [
   { name: 'attachable', kind: 'bool', help: 'Enable manual container attachment' },
@@ -177,37 +177,16 @@ export async function network(argv: string[], client: Client, io: Io): Promise<n
     case 'inspect': {
       const p = parse(INSPECT, 'yard network inspect [OPTIONS] NETWORK [NETWORK...]', 'Display detailed information on one or more networks', 1);
       if (!p) return 0;
-      const found: ApiNetwork[] = [];
-      let failed = 0;
-      for (const ref of p.args) {
-        try {
-          found.push(await client.json('GET', `/networks/${encodeURIComponent(ref)}`));
-        } catch (error) {
-          failed++;
-          io.err(`Error: No such network: ${ref}`);
-          if (!(error instanceof Error && 'status' in error && error.status === 404)) throw error;
-        }
-      }
+      const { found, code } = await inspectEach<ApiNetwork>(client, io, 'network', p.args);
       const text = formatNetworkInspect(found, flag.string(p, 'format'));
       if (text) io.out(text.replace(/\n$/, ''));
-      return failed ? 3 : 0;
+      return code;
     }
     case 'rm':
     case 'remove': {
       const p = parse([{ name: 'force', short: 'f', kind: 'bool', help: 'Do not error if the network does not exist' }], 'yard network rm NETWORK [NETWORK...]', 'Remove one or more networks', 1);
       if (!p) return 0;
-      let code = 0;
-      for (const ref of p.args) {
-        try {
-          await client.request('DELETE', `/networks/${encodeURIComponent(ref)}`);
-          io.out(ref);
-        } catch (error) {
-          if (flag.bool(p, 'force') && error instanceof Error && 'status' in error && error.status === 404) continue;
-          io.err(`Error response from daemon: ${(error as Error).message}`);
-          code = Math.max(code, exitCodeOf(error));
-        }
-      }
-      return code;
+      return removeEach(client, io, 'network', p.args, { ignoreMissing: flag.bool(p, 'force') });
     }
     case 'connect': {
       const p = parse(CONNECT, 'yard network connect [OPTIONS] NETWORK SANDBOX', 'Connect a sandbox to a network', 2, 2);

@@ -5,7 +5,7 @@ import { formatInspect, formatTable } from '../format.js';
 import type { Io } from '../io.js';
 import { sandboxSpawn } from '../../netns/exec.js';
 import { filtersParam } from './network.js';
-import { exitCodeOf } from '../exit.js';
+import { inspectEach, removeEach } from '../each.js';
 
 const CREATE: FlagSpec[] = [{ name: 'publish', short: 'p', kind: 'list', value: 'list', help: "Publish a sandbox's port(s) to the host ([hostIP:]hostPort[-end]:port[-end][/tcp|udp])" }];
 const LS: FlagSpec[] = [
@@ -86,16 +86,7 @@ export async function sandbox(argv: string[], client: Client, io: Io): Promise<n
     case 'inspect': {
       const p = parse(INSPECT, 'yard sandbox inspect [OPTIONS] SANDBOX [SANDBOX...]', 'Display detailed information on one or more sandboxes', 1);
       if (!p) return 0;
-      const found: unknown[] = [];
-      let code = 0;
-      for (const ref of p.args) {
-        try {
-          found.push(await client.json('GET', `/sandboxes/${encodeURIComponent(ref)}`));
-        } catch (error) {
-          io.err(`Error: No such sandbox: ${ref}`);
-          code = Math.max(code, exitCodeOf(error));
-        }
-      }
+      const { found, code } = await inspectEach(client, io, 'sandbox', p.args);
       const text = formatInspect(found, flag.string(p, 'format'));
       if (text) io.out(text.replace(/\n$/, ''));
       return code;
@@ -118,17 +109,7 @@ export async function sandbox(argv: string[], client: Client, io: Io): Promise<n
     case 'remove': {
       const p = parse([], 'yard sandbox rm SANDBOX [SANDBOX...]', 'Remove one or more sandboxes (disconnected from their networks first)', 1);
       if (!p) return 0;
-      let code = 0;
-      for (const ref of p.args) {
-        try {
-          await client.request('DELETE', `/sandboxes/${encodeURIComponent(ref)}`);
-          io.out(ref);
-        } catch (error) {
-          io.err(`Error response from daemon: ${(error as Error).message}`);
-          code = Math.max(code, exitCodeOf(error));
-        }
-      }
-      return code;
+      return removeEach(client, io, 'sandbox', p.args);
     }
     case undefined:
     case '--help':
