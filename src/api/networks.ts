@@ -36,6 +36,9 @@ export function apiNetwork(c: Controller, network: NetworkRecord, detailed = tru
     Created: network.created,
     Scope: network.scope,
     Driver: network.driver,
+    // Newer engines' field (API 1.48), which newer docker CLIs print as IPV4; older ones ignore it.
+    // Every Switchyard network is IPv4 (or, for host and none, addressless, which Docker shows as true).
+    EnableIPv4: true,
     EnableIPv6: network.enableIpv6,
     IPAM: {
       Driver: 'default',
