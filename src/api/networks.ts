@@ -18,9 +18,10 @@ export function isPredefined(network: NetworkRecord): boolean {
 export function apiNetwork(c: Controller, network: NetworkRecord, detailed = true): Record<string, unknown> {
   const containers: Record<string, unknown> = {};
   if (detailed) {
+    const sandboxes = new Map(c.records().sandboxes.map((s) => [s.id, s]));
     for (const endpoint of c.listEndpoints({ networkId: network.id })) {
       if (endpoint.state !== 'ready') continue;
-      const sandbox = c.records().sandboxes.find((s) => s.id === endpoint.sandboxId);
+      const sandbox = sandboxes.get(endpoint.sandboxId);
       containers[endpoint.sandboxId] = {
         Name: sandbox?.name ?? '',
         EndpointID: endpoint.id,

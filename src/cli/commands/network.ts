@@ -1,5 +1,5 @@
 /** `yard network …`: docker network's commands, flags and output, against the engine API. */
-import { flag, parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
+import { flag, parseSubcommand, UsageError, type FlagSpec, type Parsed } from '../args.js';
 import type { Client } from '../client.js';
 import { formatNetworkInspect, formatNetworkList, type ApiNetwork } from '../format.js';
 import { confirm, type Io } from '../io.js';
@@ -46,7 +46,6 @@ const PRUNE: FlagSpec[] = [
   { name: 'filter', kind: 'list', value: 'filter', help: "Provide filter values (e.g. 'until=<timestamp>')" },
   { name: 'force', short: 'f', kind: 'bool', help: 'Do not prompt for confirmation' },
 ];
-const HELP: FlagSpec = { name: 'help', kind: 'bool', help: 'Print usage' };
 
 const COMMANDS = `Usage:  yard network COMMAND
 
@@ -74,7 +73,7 @@ export function filtersParam(items: string[]): string {
 }
 
 /** Docker's create flags into a create request: subnets with their ranges, gateways and aux addresses. */
-function createBody(name: string, p: ReturnType<typeof parseArgs>): Record<string, unknown> {
+function createBody(name: string, p: Parsed): Record<string, unknown> {
   const subnets = flag.list(p, 'subnet');
   const ranges = flag.list(p, 'ip-range');
   const gateways = flag.list(p, 'gateway');
@@ -144,18 +143,8 @@ function inSubnet(subnet: string, address: string): boolean {
 
 export async function network(argv: string[], client: Client, io: Io): Promise<number> {
   const [sub, ...rest] = argv;
-  const parse = (specs: FlagSpec[], line: string, about: string, min: number, max = Infinity) => {
-    const p = parseArgs(rest, [...specs, HELP]);
-    if (flag.bool(p, 'help')) {
-      io.out(usage(line, about, specs));
-      return undefined;
-    }
-    if (p.args.length < min || p.args.length > max) {
-      const count = min === max ? `exactly ${min} argument${min === 1 ? '' : 's'}` : max === Infinity ? `at least ${min} argument${min === 1 ? '' : 's'}` : `${min} to ${max} arguments`;
-      throw new UsageError(`"yard network ${sub}" requires ${count}.\nSee 'yard network ${sub} --help'.\n\n${usage(line, about, specs)}`);
-    }
-    return p;
-  };
+  const parse = (specs: FlagSpec[], line: string, about: string, min: number, max = Infinity, stopAtArgs = false) =>
+    parseSubcommand(rest, `network ${sub}`, specs, line, about, { min, max, stopAtArgs }, io.out);
   switch (sub) {
     case 'create': {
       const p = parse(CREATE, 'yard network create [OPTIONS] NETWORK', 'Create a network', 1, 1);
