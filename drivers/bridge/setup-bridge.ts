@@ -2,7 +2,7 @@
 import type { DriverContext } from '../../src/cnm/driver.js';
 import type { NetworkRecord } from '../../src/cnm/model.js';
 import { conflict } from '../../src/cnm/errors.js';
-import { addrAdd, addrDel, isExists, isNotFound, linkAdd, linkByName, linkDel, type Link } from '../../src/netlink/index.js';
+import { addrAdd, addrDel, isExists, isNotFound, linkAdd, linkDel, linkFind } from '../../src/netlink/index.js';
 import { macFromIpv4 } from '../../src/cnm/mac.js';
 import { bridgeOptions } from './options.js';
 
@@ -19,14 +19,6 @@ export function bridgeNameOf(network: NetworkRecord): string {
   return network.driverState.bridge ?? bridgeOptions(network.options).bridgeName ?? `sy-${network.id.slice(0, 12)}`;
 }
 
-async function find(ctx: DriverContext, name: string): Promise<Link | undefined> {
-  try {
-    return await linkByName(ctx.host, name);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-}
 
 /**
  * Make the bridge: Switchyard's own (named by its id, or by the name option) with its ownership mark,
@@ -39,7 +31,7 @@ export async function setupBridge(ctx: DriverContext, network: NetworkRecord): P
   const name = bridgeNameOf(network);
   const alias = bridgeAlias(ctx.owner, network.id);
   const gateway4 = network.pools.find((p) => p.family === 4);
-  const existing = await find(ctx, name);
+  const existing = await linkFind(ctx.host, name);
   let created: boolean;
   if (!existing) {
     ctx.fault('bridge.create-bridge');
@@ -98,7 +90,7 @@ export function gatewayAddresses(network: NetworkRecord): string[] {
 /** Remove the bridge (ours) or our gateway addresses (a user's bridge); gone counts as done. */
 export async function teardownBridge(ctx: DriverContext, network: NetworkRecord): Promise<void> {
   const name = bridgeNameOf(network);
-  const existing = await find(ctx, name);
+  const existing = await linkFind(ctx.host, name);
   if (!existing) return;
   if (existing.alias === bridgeAlias(ctx.owner, network.id)) {
     await linkDel(ctx.host, existing.index).catch((error) => (isNotFound(error) ? undefined : Promise.reject(error)));
@@ -112,6 +104,6 @@ export async function teardownBridge(ctx: DriverContext, network: NetworkRecord)
 
 /** Whether the network's bridge is there (after a reboot it is not). */
 export async function bridgePresent(ctx: DriverContext, network: NetworkRecord): Promise<boolean> {
-  const existing = await find(ctx, bridgeNameOf(network));
+  const existing = await linkFind(ctx.host, bridgeNameOf(network));
   return existing !== undefined && (existing.alias === bridgeAlias(ctx.owner, network.id) || network.driverState.bridgeCreated === 'false');
 }

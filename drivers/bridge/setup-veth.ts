@@ -3,9 +3,10 @@
  * final names in one request, then few round trips, and returns when both ends carry traffic.
  */
 import { openSync, closeSync } from 'node:fs';
+import { addressingSteps } from '../../src/cnm/addressing.js';
 import type { DriverContext, JoinTarget } from '../../src/cnm/driver.js';
 import type { EndpointRecord, NetworkRecord } from '../../src/cnm/model.js';
-import { Handle, addrAdd, isNotFound, linkAdd, linkByName, linkDel, linkDelMany, linkModify, linkSetIp6Disabled, linkSetName, linkSetUp, linkWaitOperUp, routeAdd } from '../../src/netlink/index.js';
+import { Handle, isNotFound, linkAdd, linkByName, linkDel, linkDelMany, linkModify, linkSetIp6Disabled, linkSetName, linkSetUp, linkWaitOperUp } from '../../src/netlink/index.js';
 import { bridgeOptions } from './options.js';
 import { bridgeNameOf } from './setup-bridge.js';
 
@@ -69,12 +70,7 @@ export async function setupVeth(ctx: DriverContext, network: NetworkRecord, endp
       linkModify(inside, eth, { ip4Conf: { arpNotify: true }, ...(ipv6 ? {} : { ip6AddrGenMode: 'none' as const }) }),
       linkSetUp(inside, eth),
     ];
-    if (endpoint.ipv4) steps.push(addrAdd(inside, eth, endpoint.ipv4.cidr));
-    if (endpoint.ipv6) steps.push(addrAdd(inside, eth, endpoint.ipv6.cidr));
-    const gateway4 = network.pools.find((p) => p.family === 4)?.gateway;
-    const gateway6 = network.pools.find((p) => p.family === 6)?.gateway;
-    if (target.defaultRoute && gateway4 && endpoint.ipv4) steps.push(routeAdd(inside, { dst: 'default', gateway: gateway4 }));
-    if (target.defaultRoute && gateway6 && endpoint.ipv6) steps.push(routeAdd(inside, { dst: 'default', gateway: gateway6 }));
+    steps.push(...addressingSteps(inside, eth, network, endpoint, target.defaultRoute));
     await Promise.all(steps);
     ctx.fault('bridge.after-configure');
     await Promise.all([linkWaitOperUp(inside, eth), linkWaitOperUp(ctx.host, hostEnd)]);

@@ -4,10 +4,11 @@
  * batch from inside.
  */
 import { closeSync, openSync } from 'node:fs';
+import { addressingSteps } from '../../src/cnm/addressing.js';
 import type { DriverContext, JoinTarget } from '../../src/cnm/driver.js';
 import { keys, type EndpointRecord, type NetworkRecord, type SandboxRecord } from '../../src/cnm/model.js';
 import { CnmError, badRequest } from '../../src/cnm/errors.js';
-import { Handle, KernelError, addrAdd, isNotFound, linkAdd, linkByName, linkDel, linkModify, linkSetUp, linkWaitOperUp, routeAdd, type Link } from '../../src/netlink/index.js';
+import { Handle, KernelError, isNotFound, linkAdd, linkByName, linkDel, linkModify, linkSetUp, linkWaitOperUp, type Link } from '../../src/netlink/index.js';
 import { macvlanOptions } from './options.js';
 import { parentForJoin } from './setup-parent.js';
 
@@ -108,12 +109,7 @@ export async function setupMacvlan(ctx: DriverContext, network: NetworkRecord, e
       linkModify(inside, eth, { alias: endpointAlias(ctx.owner, endpoint.id), ip4Conf: { arpNotify: true }, ...(ipv6 ? {} : { ip6AddrGenMode: 'none' as const }) }),
       linkSetUp(inside, eth),
     ];
-    if (endpoint.ipv4) steps.push(addrAdd(inside, eth, endpoint.ipv4.cidr));
-    if (endpoint.ipv6) steps.push(addrAdd(inside, eth, endpoint.ipv6.cidr));
-    const gateway4 = network.pools.find((p) => p.family === 4)?.gateway;
-    const gateway6 = network.pools.find((p) => p.family === 6)?.gateway;
-    if (target.defaultRoute && gateway4 && endpoint.ipv4) steps.push(routeAdd(inside, { dst: 'default', gateway: gateway4 }));
-    if (target.defaultRoute && gateway6 && endpoint.ipv6) steps.push(routeAdd(inside, { dst: 'default', gateway: gateway6 }));
+    steps.push(...addressingSteps(inside, eth, network, endpoint, target.defaultRoute));
     await Promise.all(steps);
     ctx.fault('macvlan.after-configure');
     // A macvlan follows its parent's carrier: with the parent down (a cable out) the sandbox still

@@ -5,20 +5,12 @@
 import type { DriverContext } from '../../src/cnm/driver.js';
 import type { NetworkRecord } from '../../src/cnm/model.js';
 import { badRequest, conflict, CnmError } from '../../src/cnm/errors.js';
-import { isNotFound, linkByIndex, linkByName, type Link } from '../../src/netlink/index.js';
+import { linkByIndex, linkFind, type Link } from '../../src/netlink/index.js';
 import { IFF_LOOPBACK } from '../../src/netlink/constants.js';
 import { PARENT, macvlanOptions } from './options.js';
 
 const FIELD = `options.${PARENT}`;
 
-async function find(ctx: DriverContext, name: string): Promise<Link | undefined> {
-  try {
-    return await linkByName(ctx.host, name);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-}
 
 /**
  * Why a parent is missing, in words: a name like `eth0.10` is an 802.1q VLAN sub-interface, which
@@ -28,7 +20,7 @@ async function missingParent(ctx: DriverContext, name: string): Promise<string> 
   const vlan = /^(.+)\.(\d+)$/.exec(name);
   if (!vlan) return `parent interface ${name} does not exist`;
   const [, base, id] = vlan as unknown as [string, string, string];
-  const baseMissing = (await find(ctx, base)) === undefined ? `; ${base} does not exist either` : '';
+  const baseMissing = (await linkFind(ctx.host, base)) === undefined ? `; ${base} does not exist either` : '';
   return (
     `parent interface ${name} does not exist; its name is that of an 802.1q VLAN sub-interface (${base}, VLAN ${id}), ` +
     `and switchyard does not create VLAN sub-interfaces (docker would): make it first with ` +
@@ -45,7 +37,7 @@ async function missingParent(ctx: DriverContext, name: string): Promise<string> 
 export async function checkParent(ctx: DriverContext, network: NetworkRecord, driverType: string): Promise<void> {
   const given = macvlanOptions(network.options).parent;
   const what = `create network ${network.name}`;
-  const parent = await find(ctx, given);
+  const parent = await linkFind(ctx.host, given);
   if (!parent) throw badRequest(`${what}: ${await missingParent(ctx, given)}`, FIELD);
   if ((parent.flags & IFF_LOOPBACK) !== 0) throw badRequest(`${what}: parent ${parent.name} is a loopback interface, which cannot be a macvlan parent`, FIELD);
   const master = parent.masterIndex === undefined ? undefined : await linkByIndex(ctx.host, parent.masterIndex).catch(() => undefined);
@@ -71,7 +63,7 @@ export async function checkParent(ctx: DriverContext, network: NetworkRecord, dr
 /** The parent at join time, looked up afresh by name (an interface recreated since has a new index). */
 export async function parentForJoin(ctx: DriverContext, network: NetworkRecord): Promise<Link> {
   const name = network.driverState.parent ?? macvlanOptions(network.options).parent;
-  const parent = await find(ctx, name);
+  const parent = await linkFind(ctx.host, name);
   if (!parent) throw new CnmError('conflict', `join network ${network.name}: its parent interface ${name} does not exist any more (bring it back, or delete the network)`);
   return parent;
 }

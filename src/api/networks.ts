@@ -18,9 +18,10 @@ export function isPredefined(network: NetworkRecord): boolean {
 export function apiNetwork(c: Controller, network: NetworkRecord, detailed = true): Record<string, unknown> {
   const containers: Record<string, unknown> = {};
   if (detailed) {
+    const sandboxes = new Map(c.records().sandboxes.map((s) => [s.id, s]));
     for (const endpoint of c.listEndpoints({ networkId: network.id })) {
       if (endpoint.state !== 'ready') continue;
-      const sandbox = c.records().sandboxes.find((s) => s.id === endpoint.sandboxId);
+      const sandbox = sandboxes.get(endpoint.sandboxId);
       containers[endpoint.sandboxId] = {
         Name: sandbox?.name ?? '',
         EndpointID: endpoint.id,
@@ -36,6 +37,9 @@ export function apiNetwork(c: Controller, network: NetworkRecord, detailed = tru
     Created: network.created,
     Scope: network.scope,
     Driver: network.driver,
+    // Newer engines' field (API 1.48), which newer docker CLIs print as IPV4; older ones ignore it.
+    // Every Switchyard network is IPv4 (or, for host and none, addressless, which Docker shows as true).
+    EnableIPv4: true,
     EnableIPv6: network.enableIpv6,
     IPAM: {
       Driver: 'default',

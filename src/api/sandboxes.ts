@@ -11,9 +11,10 @@ import { Fields, jsonBody, parseFilters, route, sendJson } from './http.js';
 
 export function apiSandbox(c: Controller, sandbox: SandboxRecord): Record<string, unknown> {
   const networks: Record<string, unknown> = {};
+  const byId = new Map(c.records().networks.map((n) => [n.id, n]));
   for (const endpoint of c.listEndpoints({ sandboxId: sandbox.id })) {
     if (endpoint.state !== 'ready') continue;
-    const network = c.records().networks.find((n) => n.id === endpoint.networkId);
+    const network = byId.get(endpoint.networkId);
     if (!network) continue;
     const [ip4 = '', len4 = '0'] = endpoint.ipv4?.cidr.split('/') ?? [];
     const [ip6 = '', len6 = '0'] = endpoint.ipv6?.cidr.split('/') ?? [];

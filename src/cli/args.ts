@@ -103,3 +103,32 @@ export function usage(line: string, about: string, specs: FlagSpec[]): string {
   const width = Math.max(0, ...rows.map(([left]) => left!.length));
   return `Usage:  ${line}\n\n${about}\n${rows.length ? `\nOptions:\n${rows.map(([left, right]) => `  ${left!.padEnd(width)}   ${right}`).join('\n')}\n` : ''}`;
 }
+
+/**
+ * Parse a subcommand's arguments (`yard network create …`): its flags and `--help`, then its count
+ * of positional arguments. Undefined when help was printed. With `stopAtArgs`, flags end at the
+ * first positional argument (`sandbox exec NAME CMD -x`: the command's own flags follow).
+ */
+export function parseSubcommand(
+  argv: string[],
+  command: string,
+  specs: FlagSpec[],
+  line: string,
+  about: string,
+  count: { min: number; max?: number; stopAtArgs?: boolean },
+  print: (text: string) => void,
+): Parsed | undefined {
+  const { min, max = Infinity } = count;
+  const split = count.stopAtArgs ? argv.findIndex((a) => !a.startsWith('-')) : -1;
+  const p = parseArgs(split >= 0 ? [...argv.slice(0, split), '--', ...argv.slice(split)] : argv, [...specs, { name: 'help', kind: 'bool', help: 'Print usage' }]);
+  if (flag.bool(p, 'help')) {
+    print(usage(line, about, specs));
+    return undefined;
+  }
+  if (p.args.length < min || p.args.length > max) {
+    const plural = (n: number) => `${n} argument${n === 1 ? '' : 's'}`;
+    const wanted = min === max ? `exactly ${plural(min)}` : max === Infinity ? `at least ${plural(min)}` : `${min} to ${max} arguments`;
+    throw new UsageError(`"yard ${command}" requires ${wanted}.\nSee 'yard ${command} --help'.\n\n${usage(line, about, specs)}`);
+  }
+  return p;
+}

@@ -11,7 +11,7 @@ import {
   clearCommands,
   dropCommands,
   dockerUserAddCommands,
-  dockerUserComment,
+  dockerUserMark,
   dockerUserDeleteCommands,
   DOCKER_USER_FAMILIES,
   removeEndpointCommands,
@@ -199,7 +199,7 @@ export class Firewall {
   /** The commands syncDockerUser applies: one list of the tables, and of DOCKER-USER where dockerd made it. */
   private async dockerUserCommands(add: FirewallNetwork[], all: boolean, removed?: FirewallNetwork): Promise<NftCommand[]> {
     const commands: NftCommand[] = [];
-    const mine = dockerUserComment(this.prefix);
+    const mine = dockerUserMark(this.prefix);
     // Without dockerd (no `filter` table of iptables-nft) this one list is all it costs.
     const tables = await this.list({ list: { tables: null } });
     const families = DOCKER_USER_FAMILIES.filter((family) => tables.some((item) => (item.table as { family?: string; name?: string } | undefined)?.family === family && (item.table as { name: string }).name === 'filter'));
@@ -207,7 +207,7 @@ export class Firewall {
       const items = await this.list({ list: { chain: { family, table: 'filter', name: 'DOCKER-USER' } } });
       if (!items.some((item) => item.chain)) continue;
       const rules = items.flatMap((item) => (item.rule ? [item.rule as { handle: number; comment?: string }] : [])).filter((rule) => rule.comment?.startsWith(mine));
-      const gone = (network: FirewallNetwork) => rules.filter((rule) => rule.comment!.startsWith(dockerUserComment(this.prefix, network).split(' ').slice(0, 3).join(' ')));
+      const gone = (network: FirewallNetwork) => rules.filter((rule) => rule.comment!.startsWith(`${dockerUserMark(this.prefix, network)} `));
       let inserts = add;
       if (!all && rules.length === 0 && add.length > 0) inserts = [...this.networks.values()];
       const deletes = all ? rules : [...add, ...(removed ? [removed] : [])].flatMap(gone);

@@ -328,15 +328,18 @@ export function removePortsCommands(prefix: string, ports: PublishedPort[]): Nft
  */
 export const DOCKER_USER_FAMILIES = ['ip', 'ip6'] as const;
 
-/** The comment that marks an engine's DOCKER-USER rules (`<prefix>` alone marks all of them). */
-export function dockerUserComment(prefix: string, network?: FirewallNetwork): string {
-  return network ? `${prefix} network ${network.id.slice(0, 12)} ${network.bridge}` : `${prefix} network `;
+/**
+ * What a DOCKER-USER rule's comment starts with: `<prefix> network ` for every rule of an engine,
+ * `<prefix> network <id12>` for one network's (whose comment then names its bridge too).
+ */
+export function dockerUserMark(prefix: string, network?: Pick<FirewallNetwork, 'id'>): string {
+  return network ? `${prefix} network ${network.id.slice(0, 12)}` : `${prefix} network `;
 }
 
 /** Insert a network's two DOCKER-USER rules into one family's chain (which must exist). */
 export function dockerUserAddCommands(family: (typeof DOCKER_USER_FAMILIES)[number], prefix: string, network: FirewallNetwork): NftCommand[] {
   const place = { family, table: 'filter', chain: 'DOCKER-USER' };
-  const comment = dockerUserComment(prefix, network);
+  const comment = `${dockerUserMark(prefix, network)} ${network.bridge}`;
   return ['oifname', 'iifname'].map((key) => ({
     insert: { rule: { ...place, expr: [match('==', meta(key), network.bridge), { counter: { packets: 0, bytes: 0 } }, { accept: null }], comment } },
   }));

@@ -2,7 +2,7 @@
 import type { Handle } from './handle.js';
 import { writeFileSync } from 'node:fs';
 import { native } from '../../native/index.js';
-import { NetlinkError, ValidationError, fromNative } from './errors.js';
+import { NetlinkError, ValidationError, fromNative, isNotFound } from './errors.js';
 import { checkInterfaceName } from './names.js';
 import { formatMac, parseIp, parseMac, AF_INET, AF_INET6 } from './ip.js';
 import { attr, cstring, forEachAttr, ifla, linkMessage, rt, u16be, u32, u8 } from './codec.js';
@@ -376,6 +376,19 @@ export async function linkDelGroup(handle: Handle, group: number): Promise<void>
 export async function linkByName(handle: Handle, name: string): Promise<Link> {
   checkInterfaceName(name, 'name');
   return getLink(handle, name);
+}
+
+/**
+ * Find a link by name, or undefined when there is none.
+ * Equivalent to: `ip link show <name> 2>/dev/null`
+ */
+export async function linkFind(handle: Handle, name: string): Promise<Link | undefined> {
+  try {
+    return await linkByName(handle, name);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
 }
 
 /**

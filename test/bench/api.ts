@@ -154,6 +154,13 @@ async function main(): Promise<void> {
     ratioLine('api.connect.median', N_OPS, loop.connect_ms, 'ms', docker.connect_ms, 0.25, 'curl per request, timed as docker-ref.sh');
     ratioLine('api.disconnect.median', N_OPS, loop.disconnect_ms, 'ms', docker.disconnect_ms, 0.25, 'curl per request, timed as docker-ref.sh');
     infoLine('api.ping.median', N_OPS, loop.ping_ms, 'ms', docker.network_create_ms, 'GET /_ping timed the same way: what curl and date cost before the daemon does anything (reference: Docker network create)');
+    // The same figures with the loop's fixed cost (the ping above) taken off both sides: what the
+    // two daemons themselves take. Beside the lines above, without a target of their own.
+    const net = (bench: string, n: number, ours: number, theirs: number) =>
+      infoLine(bench, n, Math.max(0, ours - loop.ping_ms), 'ms', theirs - loop.ping_ms, 'minus GET /_ping through the same loop, on both sides');
+    net('api.network_create.net_of_loop', 20, loop.network_create_ms, docker.network_create_ms);
+    net('api.connect.net_of_loop', N_OPS, loop.connect_ms, docker.connect_ms);
+    net('api.disconnect.net_of_loop', N_OPS, loop.disconnect_ms, docker.disconnect_ms);
 
     progress('CLI: a process per command, yard and the docker CLI against this daemon');
     const cli = (binary: string, args: string[]) => timed(binary, ['-H', `unix://${SOCKET}`, ...args]);

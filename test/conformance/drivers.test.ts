@@ -129,10 +129,13 @@ function addresses(netns: string, ifname: string): string[] {
     .map((a) => `${a.local}/${a.prefixlen}`);
 }
 
-for (const subject of subjects) {
+for (const [index, subject] of subjects.entries()) {
+  // Subjects run at once in one namespace: each gets subnets of its own (10.9N.X -> 10.9N.X+10i),
+  // or two bridges holding one gateway address would answer for each other.
+  const ip = (text: string) => text.replace(/^(10\.9\d\.)(\d+)/, (_, start: string, third: string) => `${start}${Number(third) + 10 * index}`);
   test(`${subject.name}: a network is created and deleted, and deleting again at the driver is harmless`, async (t) => {
     const { s, type, engine, c, createNetwork, cleanup } = await start(t, subject);
-    const network = await createNetwork({ name: s.name('n'), driver: type, ipam: { config: [{ subnet: '10.91.0.0/24' }] } });
+    const network = await createNetwork({ name: s.name('n'), driver: type, ipam: { config: [{ subnet: ip('10.91.0.0/24') }] } });
     t.is(network.state, 'ready');
     t.deepEqual(c.listNetworks().map((n) => n.name), [s.name('n')]);
     await c.deleteNetwork(s.name('n'));
@@ -142,21 +145,21 @@ for (const subject of subjects) {
 
   test(`${subject.name}: connect gives the sandbox eth0 with its address, MAC and default route, and traffic flows`, async (t) => {
     const { s, type, engine, c, createNetwork, cleanup } = await start(t, subject);
-    await createNetwork({ name: s.name('n'), driver: type, ipam: { config: [{ subnet: '10.92.0.0/24', gateway: '10.92.0.1' }] } });
+    await createNetwork({ name: s.name('n'), driver: type, ipam: { config: [{ subnet: ip('10.92.0.0/24'), gateway: ip('10.92.0.1') }] } });
     const a = await c.createSandbox({ name: s.name('a') });
     const b = await c.createSandbox({ name: s.name('b') });
     const ea = await c.connect(s.name('n'), s.name('a'));
-    await c.connect(s.name('n'), s.name('b'), { ipv4Address: '10.92.0.77' });
+    await c.connect(s.name('n'), s.name('b'), { ipv4Address: ip('10.92.0.77') });
     t.is(ea.interfaceName, 'eth0');
     t.deepEqual(addresses(s.name('a'), 'eth0'), [ea.ipv4!.cidr]);
-    t.deepEqual(addresses(s.name('b'), 'eth0'), ['10.92.0.77/24']);
+    t.deepEqual(addresses(s.name('b'), 'eth0'), [ip('10.92.0.77/24')]);
     const link = ipJson<Array<{ address: string; operstate: string }>>(['link', 'show', 'eth0'], s.name('a'))[0]!;
     t.is(link.address, ea.macAddress);
     t.is(link.operstate, 'UP');
     const routes = ipJson<Array<{ dst: string; gateway?: string }>>(['route', 'show'], s.name('a'));
-    t.deepEqual(routes.filter((r) => r.dst === 'default').map((r) => r.gateway), ['10.92.0.1']);
-    t.not(await icmpEcho(a.path, '10.92.0.1', { timeoutMs: 2000 }), null, 'a reaches the gateway');
-    t.not(await icmpEcho(a.path, '10.92.0.77', { timeoutMs: 2000 }), null, 'a reaches b');
+    t.deepEqual(routes.filter((r) => r.dst === 'default').map((r) => r.gateway), [ip('10.92.0.1')]);
+    t.not(await icmpEcho(a.path, ip('10.92.0.1'), { timeoutMs: 2000 }), null, 'a reaches the gateway');
+    t.not(await icmpEcho(a.path, ip('10.92.0.77'), { timeoutMs: 2000 }), null, 'a reaches b');
     t.truthy(await engine.drivers.get(type)!.endpointOperInfo(c.context(new UndoStack()), c.network(s.name('n')), ea));
     await c.deleteSandbox(s.name('a'));
     await c.deleteSandbox(s.name('b'));
@@ -167,7 +170,7 @@ for (const subject of subjects) {
 
   test(`${subject.name}: disconnect removes the interface and frees the address, and the next connect gets it back`, async (t) => {
     const { s, type, engine, c, createNetwork, cleanup } = await start(t, subject);
-    await createNetwork({ name: s.name('n'), driver: type, ipam: { config: [{ subnet: '10.93.0.0/24' }] } });
+    await createNetwork({ name: s.name('n'), driver: type, ipam: { config: [{ subnet: ip('10.93.0.0/24') }] } });
     await c.createSandbox({ name: s.name('a') });
     const first = await c.connect(s.name('n'), s.name('a'));
     await c.disconnect(s.name('n'), s.name('a'));
@@ -187,14 +190,14 @@ for (const subject of subjects) {
 
   test(`${subject.name}: a sandbox on two networks gets eth0 and eth1 and one default route`, async (t) => {
     const { s, type, engine, c, createNetwork, cleanup } = await start(t, subject);
-    await createNetwork({ name: s.name('n1'), driver: type, ipam: { config: [{ subnet: '10.94.1.0/24' }] } });
-    await createNetwork({ name: s.name('n2'), driver: type, ipam: { config: [{ subnet: '10.94.2.0/24' }] } });
+    await createNetwork({ name: s.name('n1'), driver: type, ipam: { config: [{ subnet: ip('10.94.1.0/24') }] } });
+    await createNetwork({ name: s.name('n2'), driver: type, ipam: { config: [{ subnet: ip('10.94.2.0/24') }] } });
     await c.createSandbox({ name: s.name('a') });
     const e1 = await c.connect(s.name('n1'), s.name('a'));
     const e2 = await c.connect(s.name('n2'), s.name('a'));
     t.deepEqual([e1.interfaceName, e2.interfaceName], ['eth0', 'eth1']);
     const defaults = ipJson<Array<{ dst: string; gateway?: string }>>(['route', 'show'], s.name('a')).filter((r) => r.dst === 'default');
-    t.deepEqual(defaults.map((r) => r.gateway), ['10.94.1.1']);
+    t.deepEqual(defaults.map((r) => r.gateway), [ip('10.94.1.1')]);
     await c.deleteSandbox(s.name('a'));
     await c.deleteNetwork(s.name('n1'));
     await c.deleteNetwork(s.name('n2'));
@@ -203,7 +206,7 @@ for (const subject of subjects) {
 
   test(`${subject.name}: a failure after join unwinds everything: no interface, no address, no record`, async (t) => {
     const { s, type, engine, c, createNetwork, cleanup } = await start(t, subject);
-    await createNetwork({ name: s.name('n'), driver: `${type}-failing`, ipam: { config: [{ subnet: '10.95.0.0/24' }] } });
+    await createNetwork({ name: s.name('n'), driver: `${type}-failing`, ipam: { config: [{ subnet: ip('10.95.0.0/24') }] } });
     await c.createSandbox({ name: s.name('a') });
     // This test's links: named with its prefix (the plugin's) or carrying its engine's mark (the bridge driver's).
     const ours = () =>
@@ -225,7 +228,7 @@ for (const subject of subjects) {
 
   test(`${subject.name}: leave and deleteEndpoint are idempotent`, async (t) => {
     const { s, type, engine, c, createNetwork, cleanup } = await start(t, subject);
-    const network = await createNetwork({ name: s.name('n'), driver: type, ipam: { config: [{ subnet: '10.96.0.0/24' }] } });
+    const network = await createNetwork({ name: s.name('n'), driver: type, ipam: { config: [{ subnet: ip('10.96.0.0/24') }] } });
     await c.createSandbox({ name: s.name('a') });
     const endpoint = await c.connect(s.name('n'), s.name('a'));
     await c.disconnect(s.name('n'), s.name('a'));

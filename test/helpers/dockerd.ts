@@ -38,7 +38,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { assertNestedNamespace, cmdlineOf, describe, isZombie } from './nested.js';
+import { assertNestedNamespace, cmdlineOf, describe, isZombie, runNested } from './nested.js';
 
 /** Debian's dockerd, containerd and client, by path: /usr/local/bin/docker (a 28.x client) comes first on PATH. */
 export const DOCKERD = '/usr/sbin/dockerd';
@@ -584,4 +584,24 @@ function unmount(mountPoint: string, errors: Error[]): void {
 function deleteLink(name: string, errors: Error[]): void {
   const result = spawnSync(IP, ['link', 'del', name], { encoding: 'utf8' });
   if (result.status !== 0 && !/Cannot find device/.test(result.stderr)) errors.push(new Error(`delete link ${name}: ${result.stderr.trim()}`));
+}
+
+/**
+ * Run a dockerd scenario script (test/fixtures/*-scenario.js) in a namespace of its own for an ava
+ * test: a fresh id, the rescue of whatever a dead scenario left at teardown, and its report (or a
+ * failure saying why there is none).
+ */
+export async function runDockerdScenario(t: import('ava').ExecutionContext, script: string): Promise<{ report: import('./nested.js').ScenarioReport; stderr: string; ms: number; id: string } | undefined> {
+  t.timeout(240_000);
+  const id = randomBytes(4).toString('hex');
+  t.teardown(async () => {
+    // Only does something when the scenario died before its own cleanup.
+    for (const error of await rescueDockerd(id)) t.log(`rescue: ${error}`);
+  });
+  const result = await runNested(script, [id], { timeoutMs: 180_000 });
+  if (!result.report) {
+    t.fail(`the scenario printed no report (exit ${result.status ?? result.signal}):\n${result.stderr}`);
+    return undefined;
+  }
+  return { report: result.report, stderr: result.stderr, ms: result.ms, id };
 }

@@ -157,6 +157,26 @@ test('bad input over the API: Docker status codes and JSON errors, nothing chang
   const legacy = (await d.request('GET', `/networks?filters=${encodeURIComponent('{"name":["none"]}')}`)).json();
   t.deepEqual(modern.map((n: { Name: string }) => n.Name), ['none']);
   t.deepEqual(legacy, modern);
+  // Every list filter of Docker's: driver, id, name, label, scope, type, dangling.
+  const used = (await d.request('POST', '/networks/create', { Name: 'used', Labels: { tier: 'web' } })).json().Id as string;
+  await d.request('POST', '/networks/create', { Name: 'idle', Labels: { tier: 'db' } });
+  await d.request('POST', '/sandboxes/create', { Name: s.name('f') });
+  await d.request('POST', '/networks/used/connect', { Container: s.name('f') });
+  const names = async (filters: object) => ((await d.request('GET', `/networks?filters=${encodeURIComponent(JSON.stringify(filters))}`)).json() as Array<{ Name: string }>).map((n) => n.Name).sort();
+  t.deepEqual(await names({ driver: { null: true } }), ['none']);
+  t.deepEqual(await names({ id: { [used.slice(0, 10)]: true } }), ['used'], 'an id prefix');
+  t.deepEqual(await names({ name: { '^i': true } }), ['idle'], 'a name is a regular expression, as Go matches it');
+  t.deepEqual(await names({ label: { 'tier=db': true } }), ['idle']);
+  t.deepEqual(await names({ label: { tier: true } }), ['idle', 'used']);
+  t.deepEqual(await names({ scope: { local: true } }), ['bridge', 'host', 'idle', 'none', 'used']);
+  t.deepEqual(await names({ type: { builtin: true } }), ['bridge', 'host', 'none']);
+  t.deepEqual(await names({ type: { custom: true } }), ['idle', 'used']);
+  t.deepEqual(await names({ dangling: { true: true } }), ['idle'], 'unused custom networks');
+  t.deepEqual(await names({ dangling: { false: true } }), ['bridge', 'host', 'none', 'used']);
+  t.is((await d.request('GET', `/networks?filters=${encodeURIComponent('{"type":["other"]}')}`)).status, 400);
+  await d.request('POST', '/networks/used/disconnect', { Container: s.name('f'), Force: true });
+  await d.request('DELETE', `/sandboxes/${s.name('f')}`);
+  for (const name of ['used', 'idle']) await d.request('DELETE', `/networks/${name}`);
   const created = await d.request('POST', '/networks/create', { Name: 'ok', CheckDuplicate: true });
   t.is(created.status, 201);
   t.deepEqual(Object.keys(created.json()).sort(), ['Id', 'Warning']);

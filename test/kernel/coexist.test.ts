@@ -5,28 +5,20 @@
  * runs in a namespace of its own (test/fixtures/coexist-scenario.ts); this file judges its report.
  */
 import test from 'ava';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireThrowaway } from '../helpers/scratch.js';
-import { runNested } from '../helpers/nested.js';
-import { IMAGE_PAGE, dockerdLeftovers, rescueDockerd } from '../helpers/dockerd.js';
+import { IMAGE_PAGE, dockerdLeftovers, runDockerdScenario } from '../helpers/dockerd.js';
 
 const scenarioScript = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'coexist-scenario.js');
 
 test('Switchyard and dockerd side by side: both reach the outside, and Switchyard leaves DOCKER-USER as it found it', async (t) => {
   requireThrowaway(t);
-  t.timeout(240_000);
-  const id = randomBytes(4).toString('hex');
-  t.teardown(async () => {
-    for (const error of await rescueDockerd(id)) t.log(`rescue: ${error}`);
-  });
-  const result = await runNested(scenarioScript, [id], { timeoutMs: 180_000 });
-  const report = result.report;
-  if (!report) t.fail(`the scenario printed no report (exit ${result.status ?? result.signal}):\n${result.stderr}`);
-  if (!report) return;
+  const run = await runDockerdScenario(t, scenarioScript);
+  if (!run) return;
+  const { report, stderr, id } = run;
   const step = (name: string) => report.steps.find((s) => s.name.startsWith(name))?.value;
-  t.deepEqual(report.steps.filter((step) => !step.ok), [], `steps failed; scenario stderr:\n${result.stderr.slice(-4000)}`);
+  t.deepEqual(report.steps.filter((step) => !step.ok), [], `steps failed; scenario stderr:\n${stderr.slice(-4000)}`);
   t.is(report.steps.length, 10, report.steps.map((s) => s.name).join('; '));
   t.is(step("dockerd's FORWARD policy"), '-P FORWARD DROP', 'dockerd drops what nobody accepts');
 

@@ -5,35 +5,25 @@
  * judges its report and checks from here that nothing of it is left.
  */
 import test from 'ava';
-import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireThrowaway } from '../helpers/scratch.js';
-import { runNested } from '../helpers/nested.js';
-import { IMAGE_PAGE, dockerdLeftovers, rescueDockerd } from '../helpers/dockerd.js';
+import { IMAGE_PAGE, dockerdLeftovers, runDockerdScenario } from '../helpers/dockerd.js';
 import { NFT } from '../helpers/ip.js';
 
 const scenarioScript = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'dockerd-scenario.js');
 
 test('a container on docker0 reaches an outside host, a published port answers it, and dockerd leaves nothing behind', async (t) => {
   requireThrowaway(t);
-  t.timeout(240_000);
-  const id = randomBytes(4).toString('hex');
-  t.teardown(async () => {
-    // Only does something when the scenario died before its own cleanup (the assertions below say so).
-    for (const error of await rescueDockerd(id)) t.log(`rescue: ${error}`);
-  });
-
-  const result = await runNested(scenarioScript, [id], { timeoutMs: 180_000 });
-  const report = result.report;
-  if (!report) t.fail(`the scenario printed no report (exit ${result.status ?? result.signal}):\n${result.stderr}`);
-  if (!report) return;
+  const run = await runDockerdScenario(t, scenarioScript);
+  if (!run) return;
+  const { report, stderr, id, ms } = run;
   const timings = report.facts.timings as Record<string, number>;
-  t.log(`scenario ${result.ms} ms (in the namespace ${report.ms} ms): ${report.steps.map((step) => `${step.name} ${step.ms} ms`).join('; ')}; dockerd ${JSON.stringify(timings)}`);
+  t.log(`scenario ${ms} ms (in the namespace ${report.ms} ms): ${report.steps.map((step) => `${step.name} ${step.ms} ms`).join('; ')}; dockerd ${JSON.stringify(timings)}`);
 
   const failed = report.steps.filter((step) => !step.ok);
-  t.deepEqual(failed, [], `steps failed; scenario stderr:\n${result.stderr.slice(-4000)}`);
+  t.deepEqual(failed, [], `steps failed; scenario stderr:\n${stderr.slice(-4000)}`);
   t.deepEqual(
     report.steps.map((step) => step.name),
     [

@@ -1,9 +1,9 @@
 /** `yard network …`: docker network's commands, flags and output, against the engine API. */
-import { flag, parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
+import { flag, parseSubcommand, UsageError, type FlagSpec, type Parsed } from '../args.js';
 import type { Client } from '../client.js';
 import { formatNetworkInspect, formatNetworkList, type ApiNetwork } from '../format.js';
 import { confirm, type Io } from '../io.js';
-import { exitCodeOf } from '../exit.js';
+import { inspectEach, removeEach } from '../each.js';
 
 const CREATE: FlagSpec[] = [
   { name: 'attachable', kind: 'bool', help: 'Enable manual container attachment' },
@@ -46,7 +46,6 @@ const PRUNE: FlagSpec[] = [
   { name: 'filter', kind: 'list', value: 'filter', help: "Provide filter values (e.g. 'until=<timestamp>')" },
   { name: 'force', short: 'f', kind: 'bool', help: 'Do not prompt for confirmation' },
 ];
-const HELP: FlagSpec = { name: 'help', kind: 'bool', help: 'Print usage' };
 
 const COMMANDS = `Usage:  yard network COMMAND
 
@@ -74,7 +73,7 @@ export function filtersParam(items: string[]): string {
 }
 
 /** Docker's create flags into a create request: subnets with their ranges, gateways and aux addresses. */
-function createBody(name: string, p: ReturnType<typeof parseArgs>): Record<string, unknown> {
+function createBody(name: string, p: Parsed): Record<string, unknown> {
   const subnets = flag.list(p, 'subnet');
   const ranges = flag.list(p, 'ip-range');
   const gateways = flag.list(p, 'gateway');
@@ -144,18 +143,8 @@ function inSubnet(subnet: string, address: string): boolean {
 
 export async function network(argv: string[], client: Client, io: Io): Promise<number> {
   const [sub, ...rest] = argv;
-  const parse = (specs: FlagSpec[], line: string, about: string, min: number, max = Infinity) => {
-    const p = parseArgs(rest, [...specs, HELP]);
-    if (flag.bool(p, 'help')) {
-      io.out(usage(line, about, specs));
-      return undefined;
-    }
-    if (p.args.length < min || p.args.length > max) {
-      const count = min === max ? `exactly ${min} argument${min === 1 ? '' : 's'}` : max === Infinity ? `at least ${min} argument${min === 1 ? '' : 's'}` : `${min} to ${max} arguments`;
-      throw new UsageError(`"yard network ${sub}" requires ${count}.\nSee 'yard network ${sub} --help'.\n\n${usage(line, about, specs)}`);
-    }
-    return p;
-  };
+  const parse = (specs: FlagSpec[], line: string, about: string, min: number, max = Infinity, stopAtArgs = false) =>
+    parseSubcommand(rest, `network ${sub}`, specs, line, about, { min, max, stopAtArgs }, io.out);
   switch (sub) {
     case 'create': {
       const p = parse(CREATE, 'yard network create [OPTIONS] NETWORK', 'Create a network', 1, 1);
@@ -177,37 +166,16 @@ export async function network(argv: string[], client: Client, io: Io): Promise<n
     case 'inspect': {
       const p = parse(INSPECT, 'yard network inspect [OPTIONS] NETWORK [NETWORK...]', 'Display detailed information on one or more networks', 1);
       if (!p) return 0;
-      const found: ApiNetwork[] = [];
-      let failed = 0;
-      for (const ref of p.args) {
-        try {
-          found.push(await client.json('GET', `/networks/${encodeURIComponent(ref)}`));
-        } catch (error) {
-          failed++;
-          io.err(`Error: No such network: ${ref}`);
-          if (!(error instanceof Error && 'status' in error && error.status === 404)) throw error;
-        }
-      }
+      const { found, code } = await inspectEach<ApiNetwork>(client, io, 'network', p.args);
       const text = formatNetworkInspect(found, flag.string(p, 'format'));
       if (text) io.out(text.replace(/\n$/, ''));
-      return failed ? 3 : 0;
+      return code;
     }
     case 'rm':
     case 'remove': {
       const p = parse([{ name: 'force', short: 'f', kind: 'bool', help: 'Do not error if the network does not exist' }], 'yard network rm NETWORK [NETWORK...]', 'Remove one or more networks', 1);
       if (!p) return 0;
-      let code = 0;
-      for (const ref of p.args) {
-        try {
-          await client.request('DELETE', `/networks/${encodeURIComponent(ref)}`);
-          io.out(ref);
-        } catch (error) {
-          if (flag.bool(p, 'force') && error instanceof Error && 'status' in error && error.status === 404) continue;
-          io.err(`Error response from daemon: ${(error as Error).message}`);
-          code = Math.max(code, exitCodeOf(error));
-        }
-      }
-      return code;
+      return removeEach(client, io, 'network', p.args, { ignoreMissing: flag.bool(p, 'force') });
     }
     case 'connect': {
       const p = parse(CONNECT, 'yard network connect [OPTIONS] NETWORK SANDBOX', 'Connect a sandbox to a network', 2, 2);

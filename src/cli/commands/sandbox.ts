@@ -1,11 +1,11 @@
 /** `yard sandbox …`: Switchyard's sandboxes (network namespaces) through the engine API. */
-import { flag, parseArgs, usage, UsageError, type FlagSpec } from '../args.js';
+import { flag, parseSubcommand, UsageError, type FlagSpec } from '../args.js';
 import type { Client } from '../client.js';
 import { formatInspect, formatTable } from '../format.js';
 import type { Io } from '../io.js';
 import { sandboxSpawn } from '../../netns/exec.js';
 import { filtersParam } from './network.js';
-import { exitCodeOf } from '../exit.js';
+import { inspectEach, removeEach } from '../each.js';
 
 const CREATE: FlagSpec[] = [{ name: 'publish', short: 'p', kind: 'list', value: 'list', help: "Publish a sandbox's port(s) to the host ([hostIP:]hostPort[-end]:port[-end][/tcp|udp])" }];
 const LS: FlagSpec[] = [
@@ -15,7 +15,6 @@ const LS: FlagSpec[] = [
   { name: 'quiet', short: 'q', kind: 'bool', help: 'Only display sandbox IDs' },
 ];
 const INSPECT: FlagSpec[] = [{ name: 'format', short: 'f', kind: 'string', help: 'Format the output using the given Go template' }];
-const HELP: FlagSpec = { name: 'help', kind: 'bool', help: 'Print usage' };
 
 const COMMANDS = `Usage:  yard sandbox COMMAND
 
@@ -44,17 +43,8 @@ function portsText(sandbox: ApiSandbox): string {
 
 export async function sandbox(argv: string[], client: Client, io: Io): Promise<number> {
   const [sub, ...rest] = argv;
-  const parse = (specs: FlagSpec[], line: string, about: string, min: number, max = Infinity, stopAtArgs = false) => {
-    // exec: flags end at the first argument (the command's own flags follow).
-    const split = stopAtArgs ? rest.findIndex((a) => !a.startsWith('-')) : -1;
-    const p = parseArgs(split >= 0 ? [...rest.slice(0, split), '--', ...rest.slice(split)] : rest, [...specs, HELP]);
-    if (flag.bool(p, 'help')) {
-      io.out(usage(line, about, specs));
-      return undefined;
-    }
-    if (p.args.length < min || p.args.length > max) throw new UsageError(`"yard sandbox ${sub}" requires ${min === max ? `exactly ${min}` : `at least ${min}`} argument${min === 1 ? '' : 's'}.\n\n${usage(line, about, specs)}`);
-    return p;
-  };
+  const parse = (specs: FlagSpec[], line: string, about: string, min: number, max = Infinity, stopAtArgs = false) =>
+    parseSubcommand(rest, `sandbox ${sub}`, specs, line, about, { min, max, stopAtArgs }, io.out);
   switch (sub) {
     case 'create': {
       const p = parse(CREATE, 'yard sandbox create [OPTIONS] NAME', 'Create a sandbox: a network namespace, published as /run/netns/NAME', 1, 1);
@@ -86,16 +76,7 @@ export async function sandbox(argv: string[], client: Client, io: Io): Promise<n
     case 'inspect': {
       const p = parse(INSPECT, 'yard sandbox inspect [OPTIONS] SANDBOX [SANDBOX...]', 'Display detailed information on one or more sandboxes', 1);
       if (!p) return 0;
-      const found: unknown[] = [];
-      let code = 0;
-      for (const ref of p.args) {
-        try {
-          found.push(await client.json('GET', `/sandboxes/${encodeURIComponent(ref)}`));
-        } catch (error) {
-          io.err(`Error: No such sandbox: ${ref}`);
-          code = Math.max(code, exitCodeOf(error));
-        }
-      }
+      const { found, code } = await inspectEach(client, io, 'sandbox', p.args);
       const text = formatInspect(found, flag.string(p, 'format'));
       if (text) io.out(text.replace(/\n$/, ''));
       return code;
@@ -118,17 +99,7 @@ export async function sandbox(argv: string[], client: Client, io: Io): Promise<n
     case 'remove': {
       const p = parse([], 'yard sandbox rm SANDBOX [SANDBOX...]', 'Remove one or more sandboxes (disconnected from their networks first)', 1);
       if (!p) return 0;
-      let code = 0;
-      for (const ref of p.args) {
-        try {
-          await client.request('DELETE', `/sandboxes/${encodeURIComponent(ref)}`);
-          io.out(ref);
-        } catch (error) {
-          io.err(`Error response from daemon: ${(error as Error).message}`);
-          code = Math.max(code, exitCodeOf(error));
-        }
-      }
-      return code;
+      return removeEach(client, io, 'sandbox', p.args);
     }
     case undefined:
     case '--help':
