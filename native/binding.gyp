@@ -15,6 +15,13 @@
       "sources": ["src/nsexec.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra"],
       "defines": ["_GNU_SOURCE"]
+    },
+    {
+      "target_name": "yard-attach-floor",
+      "type": "executable",
+      "sources": ["bench/attach-floor.c"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "defines": ["_GNU_SOURCE"]
     }
   ]
 }

@@ -89,10 +89,10 @@ function installNpm() {
 }
 
 function buildNative() {
-  const addon = path.join(root, 'native', 'build', 'Release', 'switchyard.node');
-  const helper = path.join(root, 'native', 'build', 'Release', 'yard-nsexec');
+  // The addon, the sandbox exec helper, and the benchmarks' single-attach floor (native/bench).
+  const built = ['switchyard.node', 'yard-nsexec', 'yard-attach-floor'].map((name) => path.join(root, 'native', 'build', 'Release', name));
   const sources = newest(path.join(root, 'native'), (name) => /\.(c|h|gyp)$/.test(name));
-  if (Math.min(mtime(addon), mtime(helper)) >= sources) return;
+  if (Math.min(...built.map(mtime)) >= sources) return;
   log('building native/ with node-gyp');
   const gyp = path.join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
   const args = [gyp, 'rebuild', '--loglevel=warn'];

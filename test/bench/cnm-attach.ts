@@ -13,7 +13,7 @@ import { registerBuiltinDrivers } from '../../drivers/index.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { StoreIpam } from '../../src/ipam/ipam.js';
 import { boundLine, progress, quantile, ratioLine } from './report.js';
-import { floor, quiet } from './common.js';
+import { floor, kernelAloneLine, quiet, singleAttachFloor } from './common.js';
 
 const IN_FLIGHT = Number(process.env.BENCH_CONCURRENCY ?? 100);
 
@@ -25,6 +25,8 @@ async function attach(engine: Engine, i: number): Promise<void> {
 async function main(): Promise<void> {
   await quiet();
   const floors = { 100: floor(100), 1000: floor(1000) };
+  await quiet();
+  const alone = singleAttachFloor();
   // The data root on disk, as /var/lib/switchyard would be (the exec root is on tmpfs, as /run is).
   const dataRoot = mkdtempSync(path.join(os.tmpdir(), 'switchyard-test-bench-'));
   const store = await SqliteStore.open(dataRoot);
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
   }
   ratioLine('cnm.attach.total', 1000, totals[1000]! / 1000, 's', floors[1000].total_s, 1.5, `reference: kernel-floor.sh 1000 total_s; sandbox + connect through the controller, ${IN_FLIGHT} in flight`);
   ratioLine('cnm.attach.p99_vs_p50', 1000, quantile(singles[1000]!, 0.99), 'ms', quantile(singles[100]!, 0.5), 1.5, 'value: p99 of 200 single attaches with 800-1000 endpoints; reference: p50 of 50 with 50-100');
+  kernelAloneLine('cnm.attach.p99_vs_p50.kernel_alone', alone, quantile(singles[100]!, 0.5), quantile(singles[1000]!, 0.99));
   boundLine('cnm.engine.rss', 1000, rssMb, 'MB', 120, 'engine process RSS with 1000 endpoints (absolute bound)');
   boundLine('cnm.engine.open_fds', 1000, fds, 'fds', 100, 'open file descriptors with 1000 endpoints: no socket kept per sandbox (absolute bound)');
 }

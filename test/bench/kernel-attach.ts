@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { Handle, linkAdd, linkDel, linkList, linkModify, linkSetUp, linkSetIp6Disabled, linkWaitOperUp, addrAdd, routeAdd } from '../../src/netlink/index.js';
 import { SandboxRoot, icmpEcho, type Sandbox } from '../../src/netns/index.js';
 import { boundLine, progress, quantile, ratioLine } from './report.js';
-import { floor, quiet } from './common.js';
+import { floor, kernelAloneLine, quiet, singleAttachFloor } from './common.js';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
 
@@ -125,6 +125,8 @@ async function sample(host: Handle, sandboxes: SandboxRoot, bridge: number, run:
 async function main(): Promise<void> {
   await quiet();
   const floors = { 100: floor(100), 1000: floor(1000) };
+  await quiet();
+  const alone = singleAttachFloor();
   const host = await Handle.open();
   const sandboxes = new SandboxRoot({ execRoot: '/run/switchyard-bench', publishDir: null });
   sandboxes.init();
@@ -159,6 +161,7 @@ async function main(): Promise<void> {
   ratioLine('kernel.attach.total', 1000, r1000.totalMs / 1000, 's', floors[1000].total_s, 1.2, `reference: kernel-floor.sh 1000 total_s; ${CONCURRENCY} attaches in flight`);
   ratioLine('kernel.teardown.total', 1000, r1000.teardownMs / 1000, 's', floors[1000].teardown_s, 1.2, 'reference: kernel-floor.sh 1000 teardown_s');
   ratioLine('kernel.attach.p99_vs_p50', 1000, quantile(r1000.samples.attachMs, 0.99), 'ms', quantile(r100.samples.attachMs, 0.5), 1.5, 'value: p99 of 200 single attaches on a bridge with 800-1000 ports; reference: p50 of 50 single attaches with 50-100 ports');
+  kernelAloneLine('kernel.attach.p99_vs_p50.kernel_alone', alone, quantile(r100.samples.attachMs, 0.5), quantile(r1000.samples.attachMs, 0.99));
   console.log(JSON.stringify({ bench: 'kernel.attach.latency_in_throughput_run', n: 1000, p50_ms: +quantile(r1000.attachMs, 0.5).toFixed(2), p99_ms: +quantile(r1000.attachMs, 0.99).toFixed(2), n100_p50_ms: +quantile(r100.attachMs, 0.5).toFixed(2), note: `informational: ${CONCURRENCY} attaches in flight, so latency is mostly queueing` }));
   boundLine('kernel.ping_after_attach.median', 200, quantile(r1000.samples.pingMs, 0.5), 'ms', 5, 'first echo reply from the gateway after attach returned, bridge with 800-1000 ports (absolute bound)');
   boundLine('kernel.ping_after_attach.p99', 200, quantile(r1000.samples.pingMs, 0.99), 'ms', 20, 'first echo reply from the gateway after attach returned, bridge with 800-1000 ports (absolute bound)');
