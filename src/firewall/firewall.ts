@@ -31,16 +31,42 @@ export type NftLister = (command: NftCommand) => Promise<Array<Record<string, un
 
 const FORWARDING = { 4: '/proc/sys/net/ipv4/ip_forward', 6: '/proc/sys/net/ipv6/conf/all/forwarding' } as const;
 
+/**
+ * What the firewall reads on every network create and delete: which tables exist, and the rules of
+ * one chain with their handles and comments (null when the chain does not exist).
+ */
+export interface NftReader {
+  tables(): Promise<Array<{ family: string; name: string }>>;
+  chainRules(family: string, table: string, chain: string): Promise<Array<{ handle: number; comment?: string }> | null>;
+}
+
 export class Firewall {
   /** Table name of both tables (`--nft-prefix`). */
   readonly prefix: string;
   private readonly apply: NftApply;
   private readonly list: NftLister;
+  private readonly reader: NftReader;
 
-  constructor(prefix: string, apply: NftApply, list: NftLister = async () => []) {
+  /**
+   * Without `reader`, its reads go through `list` (libnftables); the engine reads over nfnetlink
+   * directly instead (src/firewall/nftables-netlink.ts: ~0.1 ms against ~1.3 ms per list).
+   */
+  constructor(prefix: string, apply: NftApply, list: NftLister = async () => [], reader?: NftReader) {
     if (!/^[a-zA-Z][a-zA-Z0-9_]{0,30}$/.test(prefix)) throw new Error(`nft prefix ${JSON.stringify(prefix)} must be a letter then up to 30 letters, digits or '_'`);
     this.prefix = prefix;
     this.apply = apply;
+    this.reader = reader ?? {
+      tables: async () =>
+        (await this.list({ list: { tables: null } })).flatMap((item) => {
+          const table = item.table as { family?: string; name?: string } | undefined;
+          return table?.family && table.name ? [{ family: table.family, name: table.name }] : [];
+        }),
+      chainRules: async (family, table, name) => {
+        const items = await this.list({ list: { chain: { family, table, name } } });
+        if (!items.some((item) => item.chain)) return null;
+        return items.flatMap((item) => (item.rule ? [item.rule as { handle: number; comment?: string }] : []));
+      },
+    };
     this.list = async (command) => {
       try {
         return await list(command);
@@ -201,12 +227,12 @@ export class Firewall {
     const commands: NftCommand[] = [];
     const mine = dockerUserMark(this.prefix);
     // Without dockerd (no `filter` table of iptables-nft) this one list is all it costs.
-    const tables = await this.list({ list: { tables: null } });
-    const families = DOCKER_USER_FAMILIES.filter((family) => tables.some((item) => (item.table as { family?: string; name?: string } | undefined)?.family === family && (item.table as { name: string }).name === 'filter'));
+    const tables = await this.reader.tables();
+    const families = DOCKER_USER_FAMILIES.filter((family) => tables.some((table) => table.family === family && table.name === 'filter'));
     for (const family of families) {
-      const items = await this.list({ list: { chain: { family, table: 'filter', name: 'DOCKER-USER' } } });
-      if (!items.some((item) => item.chain)) continue;
-      const rules = items.flatMap((item) => (item.rule ? [item.rule as { handle: number; comment?: string }] : [])).filter((rule) => rule.comment?.startsWith(mine));
+      const chain = await this.reader.chainRules(family, 'filter', 'DOCKER-USER');
+      if (!chain) continue;
+      const rules = chain.filter((rule) => rule.comment?.startsWith(mine));
       const gone = (network: FirewallNetwork) => rules.filter((rule) => rule.comment!.startsWith(`${dockerUserMark(this.prefix, network)} `));
       let inserts = add;
       if (!all && rules.length === 0 && add.length > 0) inserts = [...this.networks.values()];

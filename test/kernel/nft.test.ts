@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { native } from '../../native/index.js';
 import { FirewallError, nftDeleteTable, nftList, nftTransaction, type NftCommand } from '../../src/firewall/index.js';
 import { scratch } from '../helpers/scratch.js';
+import { nftChainRules, nftTableNames } from '../../src/firewall/nftables-netlink.js';
 
 /**
  * The nftables CLI by absolute path: under `npm test`, PATH starts with node_modules/.bin, where
@@ -249,5 +250,33 @@ test.serial('1000 transactions in a loop start no process', async (t) => {
   t.is(readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8'), children, 'no child is running');
   t.is(elements(nftJson(['set', 'inet', name, 's']), 's').length, 1000);
   await nftDeleteTable('inet', name);
+  assertNoTables();
+});
+
+test('the direct nfnetlink reads list the tables and a chain’s rules (handles, comments) as nft does', async (t) => {
+  const { name, assertNoTables } = await tableFor(t);
+  for (const family of ['ip', 'ip6', 'bridge']) {
+    t.is(nftCli(['add', 'table', family, name]).status, 0);
+  }
+  t.is(nftCli(['add', 'chain', 'ip', name, 'USER']).status, 0);
+  t.is(nftCli(['add', 'rule', 'ip', name, 'USER', 'iifname', 'x0', 'counter', 'accept', 'comment', '"first rule"']).status, 0);
+  t.is(nftCli(['add', 'rule', 'ip', name, 'USER', 'counter']).status, 0);
+  t.is(nftCli(['add', 'rule', 'ip', name, 'USER', 'oifname', 'x1', 'accept', 'comment', '"a comment of forty-odd characters, with spaces"']).status, 0);
+
+  // Other tests of this file make tables meanwhile: compare this test's own.
+  const mine = (tables: Array<{ family: string; name: string }>) => tables.filter((table) => table.name === name);
+  const expected = mine((nftJson(['tables']) ?? []).map((item) => ({ family: item.table.family, name: item.table.name })));
+  t.is(expected.length, 3);
+  t.deepEqual(mine(await nftTableNames()), expected);
+
+  const listed = (JSON.parse(nftCli(['-j', '-a', 'list', 'chain', 'ip', name, 'USER']).stdout).nftables as Array<Record<string, any>>).flatMap((item) => (item.rule ? [{ handle: item.rule.handle, ...(item.rule.comment ? { comment: item.rule.comment } : {}) }] : []));
+  t.is(listed.length, 3);
+  t.deepEqual(await nftChainRules('ip', name, 'USER'), listed);
+  t.deepEqual(await nftChainRules('ip6', name, 'USER'), null, 'no such chain');
+  t.deepEqual(await nftChainRules('ip', `${name}x`, 'USER'), null, 'no such table');
+  t.is(nftCli(['add', 'chain', 'ip6', name, 'USER']).status, 0);
+  t.deepEqual(await nftChainRules('ip6', name, 'USER'), [], 'an empty chain');
+
+  for (const family of ['ip', 'ip6', 'bridge']) nftCli(['delete', 'table', family, name]);
   assertNoTables();
 });
