@@ -14,7 +14,7 @@ import { UndoStack } from './undo.js';
 import { reconcile, type ReconcileReport } from './reconcile.js';
 import { Firewall, type NftApply } from '../firewall/firewall.js';
 import { nftList, nftTransaction } from '../firewall/nft.js';
-import { nftReader } from '../firewall/nftables-netlink.js';
+import { NetfilterReader } from '../firewall/nftables-netlink.js';
 
 export interface EngineOptions {
   store: Store;
@@ -75,7 +75,7 @@ export class Engine {
     const sandboxes = new SandboxRoot({ execRoot: options.execRoot, publishDir: options.publishDir });
     sandboxes.init();
     const host = await Handle.open();
-    const firewall = new Firewall(options.nftPrefix ?? 'switchyard', options.nftApply ?? nftTransaction, nftList, nftReader);
+    const firewall = new Firewall(options.nftPrefix ?? 'switchyard', options.nftApply ?? nftTransaction, nftList, new NetfilterReader());
     const controller = new Controller({ store: options.store, ipam: options.ipam, drivers, host, sandboxes, owner, firewall, log });
     await controller.load();
     // The tables as the records say, unfinished records included, so that reconcile's teardowns find
@@ -113,6 +113,7 @@ export class Engine {
 
   async close(): Promise<void> {
     await this.drain();
+    this.firewall.close();
     this.host.close();
     await this.store.close();
   }

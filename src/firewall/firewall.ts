@@ -38,6 +38,7 @@ const FORWARDING = { 4: '/proc/sys/net/ipv4/ip_forward', 6: '/proc/sys/net/ipv6/
 export interface NftReader {
   tables(): Promise<Array<{ family: string; name: string }>>;
   chainRules(family: string, table: string, chain: string): Promise<Array<{ handle: number; comment?: string }> | null>;
+  close?(): void;
 }
 
 export class Firewall {
@@ -251,6 +252,11 @@ export class Firewall {
   /** Unpublish ports (idempotent). */
   removePorts(ports: PublishedPort[]): Promise<void> {
     return this.apply(removePortsCommands(this.prefix, ports));
+  }
+
+  /** Release what the reads hold (the engine's nfnetlink socket); the firewall may still be used. */
+  close(): void {
+    this.reader.close?.();
   }
 
   /** Remove both tables (idempotent). */

@@ -3,6 +3,10 @@
  * tables exist, and one chain's rules (handle and comment). libnftables builds its whole cache for
  * each list (~1.3 ms for `list tables` against ~0.1 ms for the one dump here, and a missing chain
  * was a failed list). Changes still go through libnftables (src/firewall/nft.ts).
+ *
+ * The reads share one socket for the engine's life: closing a NETLINK_NETFILTER socket makes
+ * nf_tables finish the cleanup of earlier transactions first (an RCU grace period, 4-15 ms measured
+ * here, on the JS thread), so a socket per read cost more than the read.
  */
 import { NetlinkSocket } from '../netlink/socket.js';
 import { KernelError } from '../netlink/errors.js';
@@ -45,31 +49,20 @@ function familyNumber(family: string): number {
   return number;
 }
 
-async function withSocket<T>(use: (socket: NetlinkSocket) => Promise<T>): Promise<T> {
-  const socket = await NetlinkSocket.open(null, NETLINK_NETFILTER, 'nfnetlink');
-  try {
-    return await use(socket);
-  } finally {
-    socket.close();
-  }
-}
-
 /**
  * Every table in the engine's network namespace, of every family.
  * Equivalent to: `nft list tables`
  */
-export function nftTableNames(): Promise<Array<{ family: string; name: string }>> {
-  return withSocket(async (socket) => {
-    const replies = await socket.dump(type(NFT_MSG_GETTABLE), nfgenmsg(0), { op: 'list nftables tables' });
-    const tables: Array<{ family: string; name: string }> = [];
-    for (const reply of replies) {
-      const family = FAMILY_NAMES[reply.payload.readUInt8(0)] ?? String(reply.payload.readUInt8(0));
-      forEachAttr(reply.payload.subarray(4), (kind, value) => {
-        if (kind === NFTA_TABLE_NAME) tables.push({ family, name: text(value) });
-      });
-    }
-    return tables;
-  });
+async function tableNames(socket: NetlinkSocket): Promise<Array<{ family: string; name: string }>> {
+  const replies = await socket.dump(type(NFT_MSG_GETTABLE), nfgenmsg(0), { op: 'list nftables tables' });
+  const tables: Array<{ family: string; name: string }> = [];
+  for (const reply of replies) {
+    const family = FAMILY_NAMES[reply.payload.readUInt8(0)] ?? String(reply.payload.readUInt8(0));
+    forEachAttr(reply.payload.subarray(4), (kind, value) => {
+      if (kind === NFTA_TABLE_NAME) tables.push({ family, name: text(value) });
+    });
+  }
+  return tables;
 }
 
 function comment(userdata: Buffer): string | undefined {
@@ -86,34 +79,69 @@ function comment(userdata: Buffer): string | undefined {
  * One chain's rules, each with its handle and comment; null when the table or chain does not exist.
  * Equivalent to: `nft -a list chain FAMILY TABLE CHAIN`
  */
-export function nftChainRules(family: string, table: string, chain: string): Promise<Array<{ handle: number; comment?: string }> | null> {
+async function chainRules(socket: NetlinkSocket, family: string, table: string, chain: string): Promise<Array<{ handle: number; comment?: string }> | null> {
   const number = familyNumber(family);
-  return withSocket(async (socket) => {
-    try {
-      await socket.request(type(NFT_MSG_GETCHAIN), Buffer.concat([nfgenmsg(number), attr(NFTA_CHAIN_TABLE, cstring(table)), attr(NFTA_CHAIN_NAME, cstring(chain))]), {
-        op: `get nftables chain ${family} ${table} ${chain}`,
-      });
-    } catch (error) {
-      if (error instanceof KernelError && error.code === 'ENOENT') return null;
-      throw error;
-    }
-    // A dump filtered to the chain (a chain removed meanwhile lists as no rules).
-    const replies = await socket.dump(type(NFT_MSG_GETRULE), Buffer.concat([nfgenmsg(number), attr(NFTA_RULE_TABLE, cstring(table)), attr(NFTA_RULE_CHAIN, cstring(chain))]), {
-      op: `list nftables chain ${family} ${table} ${chain}`,
+  try {
+    await socket.request(type(NFT_MSG_GETCHAIN), Buffer.concat([nfgenmsg(number), attr(NFTA_CHAIN_TABLE, cstring(table)), attr(NFTA_CHAIN_NAME, cstring(chain))]), {
+      op: `get nftables chain ${family} ${table} ${chain}`,
     });
-    return replies.map((reply) => {
-      const rule: { handle: number; comment?: string } = { handle: 0 };
-      forEachAttr(reply.payload.subarray(4), (kind, value) => {
-        if (kind === NFTA_RULE_HANDLE) rule.handle = Number(value.readBigUInt64BE(0));
-        if (kind === NFTA_RULE_USERDATA) {
-          const found = comment(value);
-          if (found !== undefined) rule.comment = found;
-        }
-      });
-      return rule;
+  } catch (error) {
+    if (error instanceof KernelError && error.code === 'ENOENT') return null;
+    throw error;
+  }
+  // A dump filtered to the chain (a chain removed meanwhile lists as no rules).
+  const replies = await socket.dump(type(NFT_MSG_GETRULE), Buffer.concat([nfgenmsg(number), attr(NFTA_RULE_TABLE, cstring(table)), attr(NFTA_RULE_CHAIN, cstring(chain))]), {
+    op: `list nftables chain ${family} ${table} ${chain}`,
+  });
+  return replies.map((reply) => {
+    const rule: { handle: number; comment?: string } = { handle: 0 };
+    forEachAttr(reply.payload.subarray(4), (kind, value) => {
+      if (kind === NFTA_RULE_HANDLE) rule.handle = Number(value.readBigUInt64BE(0));
+      if (kind === NFTA_RULE_USERDATA) {
+        const found = comment(value);
+        if (found !== undefined) rule.comment = found;
+      }
     });
+    return rule;
   });
 }
 
-/** The firewall's reads, over nfnetlink. */
-export const nftReader: NftReader = { tables: nftTableNames, chainRules: nftChainRules };
+/** The firewall's reads over one nfnetlink socket, opened at the first read and kept until close. */
+export class NetfilterReader implements NftReader {
+  private socket: Promise<NetlinkSocket> | undefined;
+
+  private open(): Promise<NetlinkSocket> {
+    if (!this.socket) {
+      const opening = NetlinkSocket.open(null, NETLINK_NETFILTER, 'nfnetlink');
+      this.socket = opening;
+      // A failed open is not kept: the next read tries again.
+      opening.catch(() => {
+        if (this.socket === opening) this.socket = undefined;
+      });
+    }
+    return this.socket;
+  }
+
+  /** Equivalent to: `nft list tables` */
+  async tables(): Promise<Array<{ family: string; name: string }>> {
+    return tableNames(await this.open());
+  }
+
+  /**
+   * One chain's rules, each with its handle and comment; null when the table or chain does not exist.
+   * Equivalent to: `nft -a list chain FAMILY TABLE CHAIN`
+   */
+  async chainRules(family: string, table: string, chain: string): Promise<Array<{ handle: number; comment?: string }> | null> {
+    return chainRules(await this.open(), family, table, chain);
+  }
+
+  /** Close the socket once its reads are answered; a later read opens a new one. */
+  close(): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    void socket?.then(
+      (open) => open.close(),
+      () => undefined,
+    );
+  }
+}

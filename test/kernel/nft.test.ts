@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { native } from '../../native/index.js';
 import { FirewallError, nftDeleteTable, nftList, nftTransaction, type NftCommand } from '../../src/firewall/index.js';
 import { scratch } from '../helpers/scratch.js';
-import { nftChainRules, nftTableNames } from '../../src/firewall/nftables-netlink.js';
+import { NetfilterReader } from '../../src/firewall/nftables-netlink.js';
 
 /**
  * The nftables CLI by absolute path: under `npm test`, PATH starts with node_modules/.bin, where
@@ -255,6 +255,8 @@ test.serial('1000 transactions in a loop start no process', async (t) => {
 
 test('the direct nfnetlink reads list the tables and a chain’s rules (handles, comments) as nft does', async (t) => {
   const { name, assertNoTables } = await tableFor(t);
+  const reader = new NetfilterReader();
+  t.teardown(() => reader.close());
   for (const family of ['ip', 'ip6', 'bridge']) {
     t.is(nftCli(['add', 'table', family, name]).status, 0);
   }
@@ -267,15 +269,15 @@ test('the direct nfnetlink reads list the tables and a chain’s rules (handles,
   const mine = (tables: Array<{ family: string; name: string }>) => tables.filter((table) => table.name === name);
   const expected = mine((nftJson(['tables']) ?? []).map((item) => ({ family: item.table.family, name: item.table.name })));
   t.is(expected.length, 3);
-  t.deepEqual(mine(await nftTableNames()), expected);
+  t.deepEqual(mine(await reader.tables()), expected);
 
   const listed = (JSON.parse(nftCli(['-j', '-a', 'list', 'chain', 'ip', name, 'USER']).stdout).nftables as Array<Record<string, any>>).flatMap((item) => (item.rule ? [{ handle: item.rule.handle, ...(item.rule.comment ? { comment: item.rule.comment } : {}) }] : []));
   t.is(listed.length, 3);
-  t.deepEqual(await nftChainRules('ip', name, 'USER'), listed);
-  t.deepEqual(await nftChainRules('ip6', name, 'USER'), null, 'no such chain');
-  t.deepEqual(await nftChainRules('ip', `${name}x`, 'USER'), null, 'no such table');
+  t.deepEqual(await reader.chainRules('ip', name, 'USER'), listed);
+  t.deepEqual(await reader.chainRules('ip6', name, 'USER'), null, 'no such chain');
+  t.deepEqual(await reader.chainRules('ip', `${name}x`, 'USER'), null, 'no such table');
   t.is(nftCli(['add', 'chain', 'ip6', name, 'USER']).status, 0);
-  t.deepEqual(await nftChainRules('ip6', name, 'USER'), [], 'an empty chain');
+  t.deepEqual(await reader.chainRules('ip6', name, 'USER'), [], 'an empty chain');
 
   for (const family of ['ip', 'ip6', 'bridge']) nftCli(['delete', 'table', family, name]);
   assertNoTables();
