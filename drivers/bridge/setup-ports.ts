@@ -9,7 +9,6 @@ import type { EndpointRecord, NetworkRecord, PortBinding, PortSpec } from '../..
 import { CnmError } from '../../src/cnm/errors.js';
 import type { PublishedPort } from '../../src/firewall/ruleset.js';
 import { reservePort, type PortReservation } from '../../src/firewall/reservation.js';
-import { conntrackDeletePort } from '../../src/firewall/conntrack.js';
 
 /** Reservations live as long as the engine process: per endpoint id. */
 const reservations = new Map<string, PortReservation[]>();
@@ -104,7 +103,7 @@ export async function setupPorts(ctx: DriverContext, network: NetworkRecord, end
 export async function teardownPorts(ctx: DriverContext, endpoint: EndpointRecord): Promise<void> {
   const published = publishedPorts(endpoint);
   await ctx.firewall.removePorts(published);
-  for (const port of published) await conntrackDeletePort(port);
+  await ctx.firewall.forgetFlows(published);
   await releaseAll(endpoint);
 }
 

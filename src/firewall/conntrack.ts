@@ -10,7 +10,6 @@ import { AF_INET, AF_INET6, formatIp, parseIp } from '../netlink/ip.js';
 import type { PublishedPort } from './ruleset.js';
 import { attr, forEachAttr } from '../netlink/codec.js';
 
-const NETLINK_NETFILTER = 12;
 const NFNL_SUBSYS_CTNETLINK = 1;
 const IPCTNL_MSG_CT_GET = 1;
 const IPCTNL_MSG_CT_DELETE = 2;
@@ -79,33 +78,29 @@ function parseEntry(payload: Buffer): Entry | undefined {
 /**
  * Delete the conntrack entries a published port translated: over its protocol, to its host port,
  * answered by its target (so flows of the endpoint's own to some port elsewhere are left alone).
- * Returns how many were deleted; entries already gone count as done.
+ * Returns how many were deleted; entries already gone count as done. `socket` is a NETLINK_NETFILTER
+ * socket of the engine's namespace, kept open (src/firewall/nftables-netlink.ts says why).
  * Equivalent to: `conntrack -D -f ipv4|ipv6 -p PROTO --orig-port-dst HOSTPORT --reply-src TARGET --reply-port-src PORT`
  */
-export async function conntrackDeletePort(port: PublishedPort): Promise<number> {
+export async function conntrackDeletePort(port: PublishedPort, socket: NetlinkSocket): Promise<number> {
   const family = net.isIPv6(port.target) ? AF_INET6 : AF_INET;
   const target = formatIp(parseIp(port.target).bytes);
-  const socket = await NetlinkSocket.open(null, NETLINK_NETFILTER, 'ctnetlink');
-  try {
-    const type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-    const entries = await socket.dump(type, nfgenmsg(family), { op: 'list conntrack entries' });
-    const matching = entries
-      .map((reply) => parseEntry(reply.payload))
-      .filter(
-        (entry): entry is Entry =>
-          entry !== undefined && entry.proto === PROTOCOLS[port.proto] && entry.dport === port.hostPort && entry.replySrc === target && entry.replySport === port.targetPort,
+  const type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+  const entries = await socket.dump(type, nfgenmsg(family), { op: 'list conntrack entries' });
+  const matching = entries
+    .map((reply) => parseEntry(reply.payload))
+    .filter(
+      (entry): entry is Entry =>
+        entry !== undefined && entry.proto === PROTOCOLS[port.proto] && entry.dport === port.hostPort && entry.replySrc === target && entry.replySport === port.targetPort,
+    );
+  const deletes = matching.map((entry) => {
+    const body = Buffer.concat([nfgenmsg(family), attr(CTA_TUPLE_ORIG | NLA_F_NESTED, entry.tuple)]);
+    return socket
+      .request((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE, body, { op: `delete conntrack entry of ${port.proto} port ${port.hostPort}` })
+      .then(
+        () => 1,
+        (error: Error & { code?: string }) => (error.code === 'ENOENT' ? 0 : Promise.reject(error)),
       );
-    const deletes = matching.map((entry) => {
-      const body = Buffer.concat([nfgenmsg(family), attr(CTA_TUPLE_ORIG | NLA_F_NESTED, entry.tuple)]);
-      return socket
-        .request((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE, body, { op: `delete conntrack entry of ${port.proto} port ${port.hostPort}` })
-        .then(
-          () => 1,
-          (error: Error & { code?: string }) => (error.code === 'ENOENT' ? 0 : Promise.reject(error)),
-        );
-    });
-    return (await Promise.all(deletes)).reduce((sum, n) => sum + n, 0);
-  } finally {
-    socket.close();
-  }
+  });
+  return (await Promise.all(deletes)).reduce((sum, n) => sum + n, 0);
 }

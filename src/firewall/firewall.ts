@@ -38,6 +38,8 @@ const FORWARDING = { 4: '/proc/sys/net/ipv4/ip_forward', 6: '/proc/sys/net/ipv6/
 export interface NftReader {
   tables(): Promise<Array<{ family: string; name: string }>>;
   chainRules(family: string, table: string, chain: string): Promise<Array<{ handle: number; comment?: string }> | null>;
+  /** Delete the conntrack entries published ports translated (absent: nothing is deleted). */
+  forgetFlows?(ports: PublishedPort[]): Promise<number>;
   close?(): void;
 }
 
@@ -252,6 +254,14 @@ export class Firewall {
   /** Unpublish ports (idempotent). */
   removePorts(ports: PublishedPort[]): Promise<void> {
     return this.apply(removePortsCommands(this.prefix, ports));
+  }
+
+  /**
+   * Forget the flows unpublished ports translated: a UDP flow would otherwise keep going to the old
+   * endpoint until its conntrack entry times out.
+   */
+  async forgetFlows(ports: PublishedPort[]): Promise<number> {
+    return ports.length && this.reader.forgetFlows ? this.reader.forgetFlows(ports) : 0;
   }
 
   /** Release what the reads hold (the engine's nfnetlink socket); the firewall may still be used. */

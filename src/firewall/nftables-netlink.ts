@@ -2,7 +2,8 @@
  * What the firewall reads on every network create and delete, read over nfnetlink directly: which
  * tables exist, and one chain's rules (handle and comment). libnftables builds its whole cache for
  * each list (~1.3 ms for `list tables` against ~0.1 ms for the one dump here, and a missing chain
- * was a failed list). Changes still go through libnftables (src/firewall/nft.ts).
+ * was a failed list). Changes still go through libnftables (src/firewall/nft.ts). Its socket also
+ * serves conntrack deletes (src/firewall/conntrack.ts).
  *
  * The reads share one socket for the engine's life: closing a NETLINK_NETFILTER socket makes
  * nf_tables finish the cleanup of earlier transactions first (an RCU grace period, 4-15 ms measured
@@ -12,6 +13,8 @@ import { NetlinkSocket } from '../netlink/socket.js';
 import { KernelError } from '../netlink/errors.js';
 import { attr, forEachAttr } from '../netlink/codec.js';
 import type { NftReader } from './firewall.js';
+import type { PublishedPort } from './ruleset.js';
+import { conntrackDeletePort } from './conntrack.js';
 
 const NETLINK_NETFILTER = 12;
 const NFNL_SUBSYS_NFTABLES = 10;
@@ -106,7 +109,10 @@ async function chainRules(socket: NetlinkSocket, family: string, table: string, 
   });
 }
 
-/** The firewall's reads over one nfnetlink socket, opened at the first read and kept until close. */
+/**
+ * The engine's nfnetlink socket, opened at its first use and kept until close: the firewall's reads,
+ * and the conntrack entries of unpublished ports deleted.
+ */
 export class NetfilterReader implements NftReader {
   private socket: Promise<NetlinkSocket> | undefined;
 
@@ -133,6 +139,13 @@ export class NetfilterReader implements NftReader {
    */
   async chainRules(family: string, table: string, chain: string): Promise<Array<{ handle: number; comment?: string }> | null> {
     return chainRules(await this.open(), family, table, chain);
+  }
+
+  /** Delete the conntrack entries published ports translated; how many went. */
+  async forgetFlows(ports: PublishedPort[]): Promise<number> {
+    let deleted = 0;
+    for (const port of ports) deleted += await conntrackDeletePort(port, await this.open());
+    return deleted;
   }
 
   /** Close the socket once its reads are answered; a later read opens a new one. */
