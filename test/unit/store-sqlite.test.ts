@@ -199,3 +199,25 @@ test('a failed migration leaves the schema version where it was', async (t) => {
     t.is(db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'half'").pluck().get(), 0, 'the step was rolled back');
   });
 });
+
+test('the WAL is checkpointed once the store is idle, not by the commit that crosses a threshold; without a pause, every 1000 commits', async (t) => {
+  const dataRoot = scratchDirectory(t);
+  const store = await SqliteStore.open(dataRoot);
+  t.teardown(() => store.close());
+  const size = () => statSync(store.file).size;
+  const idle = () => new Promise((resolve) => setTimeout(resolve, 500));
+  await idle(); // the migrations' pages
+  const before = size();
+  await create(store, 'big', 'x'.repeat(200_000));
+  t.is(size(), before, 'a commit leaves the database file alone (its pages are in the WAL)');
+  await idle();
+  t.true(size() >= before + 200_000, 'an idle store copied the WAL into the database');
+
+  // Commits with no pause between them (no timer can run): the 1000th checkpoints.
+  const value = 'y'.repeat(1000);
+  const start = size();
+  for (let i = 1; i < 1000; i++) await create(store, `k${i}`, value);
+  t.is(size(), start, '999 commits in a row: still all in the WAL');
+  await create(store, 'k1000', value);
+  t.true(size() >= start + 900_000, 'the 1000th commit checkpointed');
+});
