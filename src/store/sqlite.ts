@@ -7,12 +7,13 @@
  *
  * Checkpoints (WAL pages copied into the database, with two fsyncs: 1-13 ms each on the test
  * machine's disk, on the JS thread) run when the store has been idle for a moment, not inside
- * whichever commit crosses SQLite's automatic threshold (1000 pages: about every 100 attaches, each
- * then taking 5-7 ms). Under writes with no pause, one runs every `CHECKPOINT_AFTER_WRITES` commits
- * so the WAL stays bounded (~10 MB). docs/benchmarks.md has the figures.
+ * whichever commit crosses SQLite's automatic threshold (1000 pages, 4 MB: about every 100 attaches,
+ * each then taking 5-7 ms). Under writes with no pause, one runs when the WAL reaches
+ * `CHECKPOINT_WAL_BYTES` (16 MB: about 350 attaches), so it stays bounded. docs/benchmarks.md has
+ * the figures.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { lockDataRoot } from './lock.js';
@@ -21,8 +22,8 @@ import type { Condition, Entry, Operation, Store, TxnResult } from './store.js';
 
 /** How long the store must go without a commit before the WAL is checkpointed. */
 const CHECKPOINT_IDLE_MS = 200;
-/** Commits after which a checkpoint runs even without a pause (each writes 1-4 pages). */
-const CHECKPOINT_AFTER_WRITES = 1000;
+/** The WAL size at which a commit checkpoints even without a pause (each commit writes 1-4 pages). */
+const CHECKPOINT_WAL_BYTES = 16 * 1024 * 1024;
 
 /** One schema step; it runs inside the transaction that records its version. */
 export type Migration = (db: Database.Database) => void;
@@ -66,10 +67,12 @@ export class SqliteStore implements Store {
   /** Commits since the last checkpoint, the time of the last one, and the idle timer. */
   private writes = 0;
   private lastWrite = 0;
+  private readonly walFile: string;
   private idleTimer: NodeJS.Timeout | undefined;
 
   private constructor(file: string, db: Database.Database, lock: DataRootLock) {
     this.file = file;
+    this.walFile = `${file}-wal`;
     this.db = db;
     this.lock = lock;
     this.selectEntry = db.prepare<[string], Row>('SELECT key, value, version FROM kv WHERE key = ?');
@@ -105,10 +108,14 @@ export class SqliteStore implements Store {
     };
   }
 
-  /** After a commit: checkpoint now if the WAL has grown long, else once the store goes idle. */
+  /**
+   * After a commit: checkpoint now if the WAL has grown long (each checkpoint truncates it, so its
+   * size is what was written since), else once the store goes idle.
+   */
   private wrote(): void {
     this.lastWrite = performance.now();
-    if (++this.writes >= CHECKPOINT_AFTER_WRITES) return this.checkpoint();
+    this.writes++;
+    if ((statSync(this.walFile, { throwIfNoEntry: false })?.size ?? 0) >= CHECKPOINT_WAL_BYTES) return this.checkpoint();
     if (!this.idleTimer) this.idleTimer = setTimeout(() => this.whenIdle(), CHECKPOINT_IDLE_MS).unref();
   }
 
@@ -124,13 +131,13 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Copy the WAL into the database (PASSIVE: this process is the only writer; a sqlite3 shell reading
-   * meanwhile only defers part of it). A failure is not the caller's: the next checkpoint retries.
+   * Copy the WAL into the database and truncate it (this process is the only writer; a sqlite3 shell
+   * reading meanwhile makes it SQLITE_BUSY). A failure is not the caller's: the next one retries.
    */
   private checkpoint(): void {
     this.writes = 0;
     try {
-      this.db.pragma('wal_checkpoint(PASSIVE)');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
     } catch {
       // e.g. SQLITE_BUSY from another connection: the WAL stays, and so does every commit in it.
     }

@@ -200,11 +200,12 @@ test('a failed migration leaves the schema version where it was', async (t) => {
   });
 });
 
-test('the WAL is checkpointed once the store is idle, not by the commit that crosses a threshold; without a pause, every 1000 commits', async (t) => {
+test('the WAL is checkpointed once the store is idle, not by the commit that crosses a threshold; without a pause, at 16 MB', async (t) => {
   const dataRoot = scratchDirectory(t);
   const store = await SqliteStore.open(dataRoot);
   t.teardown(() => store.close());
   const size = () => statSync(store.file).size;
+  const wal = () => statSync(`${store.file}-wal`).size;
   const idle = () => new Promise((resolve) => setTimeout(resolve, 500));
   await idle(); // the migrations' pages
   const before = size();
@@ -212,12 +213,16 @@ test('the WAL is checkpointed once the store is idle, not by the commit that cro
   t.is(size(), before, 'a commit leaves the database file alone (its pages are in the WAL)');
   await idle();
   t.true(size() >= before + 200_000, 'an idle store copied the WAL into the database');
+  t.is(wal(), 0, 'and truncated the WAL');
 
-  // Commits with no pause between them (no timer can run): the 1000th checkpoints.
-  const value = 'y'.repeat(1000);
+  // Commits with no pause between them (no timer can run): the one that takes the WAL to 16 MB
+  // checkpoints (SQLite's own would have run at 4 MB).
+  const value = 'y'.repeat(20_000);
   const start = size();
-  for (let i = 1; i < 1000; i++) await create(store, `k${i}`, value);
-  t.is(size(), start, '999 commits in a row: still all in the WAL');
-  await create(store, 'k1000', value);
-  t.true(size() >= start + 900_000, 'the 1000th commit checkpointed');
+  let commits = 0;
+  while (wal() < 15 * 1024 * 1024) await create(store, `k${commits++}`, value);
+  t.is(size(), start, `${commits} commits in a row, ${(wal() / 1048576).toFixed(1)} MB of WAL: the database file is untouched`);
+  while (size() === start) await create(store, `k${commits++}`, value);
+  t.true(wal() < 1024 * 1024, 'the commit that checkpointed truncated the WAL');
+  t.true(size() >= start + 8 * 1024 * 1024, "the pages went into the database (frames rewrite some pages, so less than the WAL)");
 });
