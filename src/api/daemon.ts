@@ -73,6 +73,9 @@ export async function ensureDefaultNetworks(engine: Engine, bridge: string, log:
   if (!have.has('none')) await c.createNetwork({ name: 'none', driver: 'null' });
 }
 
+/** How often the daemon checks dockerd's DOCKER-USER chain for this engine's rules. */
+const DOCKER_USER_WATCH_MS = 1000;
+
 /** Serve until SIGTERM or SIGINT; resolves with the exit code. */
 export async function runDaemon(options: DaemonOptions): Promise<number> {
   const log = jsonLogger(options.logLevel);
@@ -100,6 +103,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   });
   for (const error of engine.reconciled.errors) log.warn('reconcile', { error });
   await ensureDefaultNetworks(engine, options.bridge, log);
+  // dockerd may start after this daemon: its FORWARD drop would cut Switchyard's networks off until
+  // they have their DOCKER-USER rules, which this puts in within a second.
+  engine.firewall.watchDockerUser(DOCKER_USER_WATCH_MS, (error) => log.warn('DOCKER-USER reconcile', { error: error.message }));
 
   const app = createApp(engine);
   const server = options.tls

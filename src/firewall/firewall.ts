@@ -246,6 +246,51 @@ export class Firewall {
     return commands;
   }
 
+  /**
+   * Bring DOCKER-USER to exactly this engine's networks' rules, where dockerd made the chain: a
+   * network missing any of its rules gets them again, rules of networks this engine no longer has
+   * go. For a dockerd started, restarted or flushed since the networks were made. Returns how many
+   * rules changed; without dockerd it costs one nfnetlink dump of the table names.
+   */
+  reconcileDockerUser(): Promise<number> {
+    return this.serial(async () => {
+      const commands: NftCommand[] = [];
+      const mine = dockerUserMark(this.prefix);
+      const tables = await this.reader.tables();
+      for (const family of DOCKER_USER_FAMILIES.filter((f) => tables.some((table) => table.family === f && table.name === 'filter'))) {
+        const chain = await this.reader.chainRules(family, 'filter', 'DOCKER-USER');
+        if (!chain) continue;
+        const rules = chain.filter((rule) => rule.comment?.startsWith(mine));
+        const networks = [...this.networks.values()];
+        const of = (network: FirewallNetwork) => rules.filter((rule) => rule.comment!.startsWith(`${dockerUserMark(this.prefix, network)} `));
+        const incomplete = networks.filter((network) => of(network).length !== dockerUserAddCommands(family, this.prefix, network).length);
+        const stale = rules.filter((rule) => !networks.some((network) => rule.comment!.startsWith(`${dockerUserMark(this.prefix, network)} `)));
+        commands.push(...dockerUserDeleteCommands(family, [...stale, ...incomplete.flatMap(of)].map((rule) => rule.handle)));
+        for (const network of incomplete) commands.push(...dockerUserAddCommands(family, this.prefix, network));
+      }
+      if (commands.length) await this.apply(commands);
+      return commands.length;
+    });
+  }
+
+  private watch: NodeJS.Timeout | undefined;
+
+  /**
+   * Reconcile DOCKER-USER every `intervalMs` until close: the daemon's, since dockerd may start (and
+   * set FORWARD's policy to drop) at any time. A round still running skips the next tick.
+   */
+  watchDockerUser(intervalMs: number, onError: (error: Error) => void): void {
+    clearInterval(this.watch);
+    let running = false;
+    this.watch = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.reconcileDockerUser()
+        .catch(onError)
+        .finally(() => (running = false));
+    }, intervalMs).unref();
+  }
+
   /** Publish ports (map elements: no rule). */
   addPorts(ports: PublishedPort[]): Promise<void> {
     return this.apply(addPortsCommands(this.prefix, ports));
@@ -264,8 +309,10 @@ export class Firewall {
     return ports.length && this.reader.forgetFlows ? this.reader.forgetFlows(ports) : 0;
   }
 
-  /** Release what the reads hold (the engine's nfnetlink socket); the firewall may still be used. */
+  /** Stop the DOCKER-USER watch and release what the reads hold (the engine's nfnetlink socket); the firewall may still be used. */
   close(): void {
+    clearInterval(this.watch);
+    this.watch = undefined;
     this.reader.close?.();
   }
 
