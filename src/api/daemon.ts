@@ -107,7 +107,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // they have their DOCKER-USER rules, which this puts in within a second.
   engine.firewall.watchDockerUser(DOCKER_USER_WATCH_MS, (error) => log.warn('DOCKER-USER reconcile', { error: error.message }));
 
-  const app = createApp(engine);
+  const app = createApp(engine, { dataRoot: path.resolve(options.dataRoot), ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}) });
   const server = options.tls
     ? https.createServer({ ca: readFileSync(options.tls.ca), cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key), requestCert: true, rejectUnauthorized: true }, app)
     : http.createServer(app);

@@ -7,6 +7,8 @@ import test from 'ava';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import https from 'node:https';
+import os from 'node:os';
+import { dataRootOf } from '../helpers/engine.js';
 import { scratch } from '../helpers/scratch.js';
 import { YARD, daemonArgs, removeEverything, run, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { ping } from '../helpers/ip.js';
@@ -135,7 +137,7 @@ test('bad input over the API: Docker status codes and JSON errors, nothing chang
     ['GET', '/networks?filters=%7Bnot', undefined, {}, 400, /invalid filter/],
     ['GET', '/v1.99/networks', undefined, {}, 400, /client version 1\.99 is too new\. Maximum supported API version is 1\.41/],
     ['GET', '/v1.11/networks', undefined, {}, 400, /client version 1\.11 is too old/],
-    ['GET', '/nosuch', undefined, {}, 404, /^page not found$/],
+    ['GET', '/nosuch', undefined, {}, 404, /^page not found: GET \/nosuch is not served by Switchyard/],
     ['POST', '/sandboxes/create', { Name: 'x', Ports: ['99999:80'] }, {}, 400, /Ports\[0\]: host port "99999" is not a port/],
   ];
   for (const [method, url, body, headers, status, pattern] of cases) {
@@ -281,7 +283,7 @@ test('the CLI starts a daemon when none answers on the default socket: one for t
 /** The docker CLIs on this machine: Debian's 20.10 (set-up installs it) and any newer one. */
 const DOCKER_CLIS = ['/usr/bin/docker', '/usr/local/bin/docker'].filter((binary) => existsSync(binary));
 
-test('the stock docker CLIs work against the daemon: network create, ls, inspect, connect, disconnect, rm, prune', async (t) => {
+test('the stock docker CLIs work against the daemon: network create, ls, inspect, connect, disconnect, rm, prune; info; a clear error for what is not served', async (t) => {
   t.true(DOCKER_CLIS.includes('/usr/bin/docker'), "Debian's docker CLI is installed by set-up");
   const s = await scratch(t);
   const d = await startDaemon(t, s);
@@ -320,5 +322,19 @@ test('the stock docker CLIs work against the daemon: network create, ls, inspect
     t.is(prune.stdout, `Deleted Networks:\nspare${k}\n\n`);
     const predefined = await d.docker(docker, ['network', 'rm', 'bridge']);
     t.regex(predefined.stderr, /bridge is a pre-defined network and cannot be removed/);
+
+    // docker info: Docker's shape, with what this daemon has (no containers or images yet).
+    const info = await d.docker(docker, ['info']);
+    t.is(info.code, 0, info.stderr);
+    t.notRegex(info.stdout + info.stderr, /ERROR|errors pretty printing/);
+    t.regex(info.stdout, /\n Server Version: \d+\.\d+\.\d+\n/);
+    t.regex(info.stdout, /\n  Network: bridge host macvlan null\n/);
+    t.regex(info.stdout, /\n Containers: 0\n/);
+    const root = await d.docker(docker, ['info', '--format', '{{.DockerRootDir}} {{.OSType}} {{.NCPU}}']);
+    t.is(root.stdout, `${dataRootOf(s)} linux ${os.cpus().length}\n`);
+    // What the daemon does not serve yet says so, in Docker's words first.
+    const ps = await d.docker(docker, ['ps']);
+    t.is(ps.code, 1);
+    t.regex(ps.stderr, /^Error response from daemon: page not found: GET \/containers\/json is not served by Switchyard, which serves networks and sandboxes/);
   }
 });
