@@ -154,6 +154,12 @@ async function main(): Promise<void> {
     ratioLine('api.connect.median', N_OPS, loop.connect_ms, 'ms', docker.connect_ms, 0.25, 'curl per request, timed as docker-ref.sh');
     ratioLine('api.disconnect.median', N_OPS, loop.disconnect_ms, 'ms', docker.disconnect_ms, 0.25, 'curl per request, timed as docker-ref.sh');
     infoLine('api.ping.median', N_OPS, loop.ping_ms, 'ms', docker.network_create_ms, 'GET /_ping timed the same way: what curl and date cost before the daemon does anything (reference: Docker network create)');
+    // The same loop cost against each bounded operation: a ratio at or above an operation's target
+    // means no daemon doing the work could meet that target with this method on this machine.
+    for (const [op, dockerMs, target] of [['network_create', docker.network_create_ms, 0.1], ['connect', docker.connect_ms, 0.25], ['disconnect', docker.disconnect_ms, 0.25]] as const) {
+      const line = infoLine(`api.${op}.loop_alone`, N_OPS, loop.ping_ms, 'ms', dockerMs, `GET /_ping through the loop against Docker's ${op.replace('_', ' ')}; the target on ${op} is ${target}`);
+      console.error(`bench: the loop alone is ${line.ratio} of Docker's ${op.replace('_', ' ')} (target ${target}): ${line.ratio! >= target ? 'unreachable with this method here' : `${((target * dockerMs - loop.ping_ms)).toFixed(1)} ms left for the daemon`}`);
+    }
     // The same figures with the loop's fixed cost (the ping above) taken off both sides: what the
     // two daemons themselves take. Beside the lines above, without a target of their own.
     const net = (bench: string, n: number, ours: number, theirs: number) =>
