@@ -14,7 +14,7 @@ import { UndoStack } from './undo.js';
 import { reconcile, type ReconcileReport } from './reconcile.js';
 import { Firewall, type NftApply } from '../firewall/firewall.js';
 import { nftList, nftTransaction } from '../firewall/nft.js';
-import { NetfilterReader } from '../firewall/nftables-netlink.js';
+import { NetfilterSocket } from '../firewall/nftables-netlink.js';
 
 export interface EngineOptions {
   store: Store;
@@ -75,7 +75,7 @@ export class Engine {
     const sandboxes = new SandboxRoot({ execRoot: options.execRoot, publishDir: options.publishDir });
     sandboxes.init();
     const host = await Handle.open();
-    const firewall = new Firewall(options.nftPrefix ?? 'switchyard', options.nftApply ?? nftTransaction, nftList, new NetfilterReader());
+    const firewall = new Firewall(options.nftPrefix ?? 'switchyard', options.nftApply ?? nftTransaction, nftList, new NetfilterSocket());
     const controller = new Controller({ store: options.store, ipam: options.ipam, drivers, host, sandboxes, owner, firewall, log });
     await controller.load();
     // The tables as the records say, unfinished records included, so that reconcile's teardowns find

@@ -4,6 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import {
+  addElementCommands,
   addEndpointCommands,
   addNetworkCommands,
   addPortsCommands,
@@ -14,9 +15,11 @@ import {
   dockerUserMark,
   dockerUserDeleteCommands,
   DOCKER_USER_FAMILIES,
-  removeEndpointCommands,
+  deleteElementCommands,
+  endpointElements,
   removeNetworkCommands,
   removePortsCommands,
+  type EndpointElement,
   type PublishedPort,
   type FirewallEndpoint,
   type FirewallNetwork,
@@ -32,15 +35,27 @@ export type NftLister = (command: NftCommand) => Promise<Array<Record<string, un
 const FORWARDING = { 4: '/proc/sys/net/ipv4/ip_forward', 6: '/proc/sys/net/ipv6/conf/all/forwarding' } as const;
 
 /**
- * What the firewall reads on every network create and delete: which tables exist, and the rules of
- * one chain with their handles and comments (null when the chain does not exist).
+ * What the firewall does over nfnetlink directly rather than through libnftables (whose every call
+ * builds its cache): read which tables exist and one chain's rules (null when the chain does not
+ * exist); optionally write endpoint set elements and forget published ports' conntrack entries.
  */
-export interface NftReader {
+export interface NftDirect {
   tables(): Promise<Array<{ family: string; name: string }>>;
   chainRules(family: string, table: string, chain: string): Promise<Array<{ handle: number; comment?: string }> | null>;
+  /**
+   * Add or delete endpoint set elements in the bridge table `table`, in one transaction (all or
+   * none). A delete of an element that is not there counts as done.
+   */
+  setElements?(table: string, changes: ElementChange[]): Promise<void>;
   /** Delete the conntrack entries published ports translated (absent: nothing is deleted). */
   forgetFlows?(ports: PublishedPort[]): Promise<number>;
   close?(): void;
+}
+
+/** One endpoint set element added or deleted. */
+export interface ElementChange {
+  op: 'add' | 'delete';
+  element: EndpointElement;
 }
 
 export class Firewall {
@@ -48,17 +63,17 @@ export class Firewall {
   readonly prefix: string;
   private readonly apply: NftApply;
   private readonly list: NftLister;
-  private readonly reader: NftReader;
+  private readonly direct: NftDirect;
 
   /**
-   * Without `reader`, its reads go through `list` (libnftables); the engine reads over nfnetlink
-   * directly instead (src/firewall/nftables-netlink.ts: ~0.1 ms against ~1.3 ms per list).
+   * Without `direct`, reads go through `list` and element changes through `apply` (libnftables);
+   * the engine passes src/firewall/nftables-netlink.ts (a read ~0.1 ms against ~1.3 ms per list).
    */
-  constructor(prefix: string, apply: NftApply, list: NftLister = async () => [], reader?: NftReader) {
+  constructor(prefix: string, apply: NftApply, list: NftLister = async () => [], direct?: NftDirect) {
     if (!/^[a-zA-Z][a-zA-Z0-9_]{0,30}$/.test(prefix)) throw new Error(`nft prefix ${JSON.stringify(prefix)} must be a letter then up to 30 letters, digits or '_'`);
     this.prefix = prefix;
     this.apply = apply;
-    this.reader = reader ?? {
+    this.direct = direct ?? {
       tables: async () =>
         (await this.list({ list: { tables: null } })).flatMap((item) => {
           const table = item.table as { family?: string; name?: string } | undefined;
@@ -182,33 +197,43 @@ export class Firewall {
    * turn of the event loop (many sandboxes connecting at once) go to the kernel as one transaction.
    */
   addEndpoint(endpoint: FirewallEndpoint): Promise<void> {
-    return this.gathered(addEndpointCommands(this.prefix, endpoint));
+    return this.gathered(endpointElements(endpoint).map((element) => ({ op: 'add', element })));
   }
 
   removeEndpoint(endpoint: FirewallEndpoint): Promise<void> {
-    return this.gathered(removeEndpointCommands(this.prefix, endpoint));
+    return this.gathered(endpointElements(endpoint).map((element) => ({ op: 'delete', element })));
   }
 
-  private pending: Array<{ commands: NftCommand[]; resolve(): void; reject(error: Error): void }> = [];
+  private pending: Array<{ changes: ElementChange[]; resolve(): void; reject(error: Error): void }> = [];
+
+  /** Element changes in one transaction: over nfnetlink where the engine gave it, else libnftables JSON. */
+  private applyElements(changes: ElementChange[]): Promise<void> {
+    if (this.direct.setElements) return this.direct.setElements(this.prefix, changes);
+    return this.apply(
+      changes.flatMap(({ op, element }) => {
+        return op === 'add' ? addElementCommands(this.prefix, element) : deleteElementCommands(this.prefix, element);
+      }),
+    );
+  }
 
   /**
    * Apply with whatever else is asked for in this turn, as one transaction; if that fails, each
-   * caller's commands are applied alone, so every caller gets its own result and error.
+   * caller's changes are applied alone, so every caller gets its own result and error.
    */
-  private gathered(commands: NftCommand[]): Promise<void> {
-    if (commands.length === 0) return Promise.resolve();
+  private gathered(changes: ElementChange[]): Promise<void> {
+    if (changes.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.pending.push({ commands, resolve, reject });
+      this.pending.push({ changes, resolve, reject });
       if (this.pending.length > 1) return;
       setImmediate(async () => {
         const batch = this.pending;
         this.pending = [];
         try {
-          await this.apply(batch.flatMap((item) => item.commands));
+          await this.applyElements(batch.flatMap((item) => item.changes));
           batch.forEach((item) => item.resolve());
         } catch (error) {
           if (batch.length === 1) return batch[0]!.reject(error as Error);
-          await Promise.all(batch.map((item) => this.apply(item.commands).then(item.resolve, item.reject)));
+          await Promise.all(batch.map((item) => this.applyElements(item.changes).then(item.resolve, item.reject)));
         }
       });
     });
@@ -230,10 +255,10 @@ export class Firewall {
     const commands: NftCommand[] = [];
     const mine = dockerUserMark(this.prefix);
     // Without dockerd (no `filter` table of iptables-nft) this one list is all it costs.
-    const tables = await this.reader.tables();
+    const tables = await this.direct.tables();
     const families = DOCKER_USER_FAMILIES.filter((family) => tables.some((table) => table.family === family && table.name === 'filter'));
     for (const family of families) {
-      const chain = await this.reader.chainRules(family, 'filter', 'DOCKER-USER');
+      const chain = await this.direct.chainRules(family, 'filter', 'DOCKER-USER');
       if (!chain) continue;
       const rules = chain.filter((rule) => rule.comment?.startsWith(mine));
       const gone = (network: FirewallNetwork) => rules.filter((rule) => rule.comment!.startsWith(`${dockerUserMark(this.prefix, network)} `));
@@ -256,9 +281,9 @@ export class Firewall {
     return this.serial(async () => {
       const commands: NftCommand[] = [];
       const mine = dockerUserMark(this.prefix);
-      const tables = await this.reader.tables();
+      const tables = await this.direct.tables();
       for (const family of DOCKER_USER_FAMILIES.filter((f) => tables.some((table) => table.family === f && table.name === 'filter'))) {
-        const chain = await this.reader.chainRules(family, 'filter', 'DOCKER-USER');
+        const chain = await this.direct.chainRules(family, 'filter', 'DOCKER-USER');
         if (!chain) continue;
         const rules = chain.filter((rule) => rule.comment?.startsWith(mine));
         const networks = [...this.networks.values()];
@@ -306,14 +331,14 @@ export class Firewall {
    * endpoint until its conntrack entry times out.
    */
   async forgetFlows(ports: PublishedPort[]): Promise<number> {
-    return ports.length && this.reader.forgetFlows ? this.reader.forgetFlows(ports) : 0;
+    return ports.length && this.direct.forgetFlows ? this.direct.forgetFlows(ports) : 0;
   }
 
   /** Stop the DOCKER-USER watch and release what the reads hold (the engine's nfnetlink socket); the firewall may still be used. */
   close(): void {
     clearInterval(this.watch);
     this.watch = undefined;
-    this.reader.close?.();
+    this.direct.close?.();
   }
 
   /** Remove both tables (idempotent). */

@@ -122,7 +122,7 @@ export function baseCommands(prefix: string): NftCommand[] {
     { add: { table: { family: 'bridge', name: prefix } } },
     // Ports of networks with ICC off: frames they send to other ports are dropped. (Matching the
     // bridge itself, `meta ibrname`, needs a kernel module this machine does not have.)
-    { add: { set: { ...bridge, name: 'icc_off_ports', type: 'ifname' } } },
+    { add: { set: { ...bridge, name: 'icc_off_ports', type: setType('icc_off_ports') } } },
     // Priority -200, before br_netfilter (0): after it diverts an IPv4 frame through the inet hooks
     // and re-injects it, bridge hooks of priority 0 count as already run and are skipped (seen here:
     // ICC-off frames passed untouched, depending on the order hooks were registered).
@@ -130,10 +130,10 @@ export function baseCommands(prefix: string): NftCommand[] {
     rule(bridge, 'forward', [match('==', meta('iifname'), '@icc_off_ports'), { drop: null }]),
     // Anti-spoofing: a frame from an endpoint's port must carry that endpoint's MAC, and its IPv4,
     // ARP or IPv6 (link-local and unspecified aside) source must be one of the endpoint's addresses.
-    { add: { set: { ...bridge, name: 'ports', type: 'ifname' } } },
-    { add: { set: { ...bridge, name: 'port_mac', type: ['ifname', 'ether_addr'] } } },
-    { add: { set: { ...bridge, name: 'port_ip4', type: ['ifname', 'ipv4_addr'] } } },
-    { add: { set: { ...bridge, name: 'port_ip6', type: ['ifname', 'ipv6_addr'] } } },
+    { add: { set: { ...bridge, name: 'ports', type: setType('ports') } } },
+    { add: { set: { ...bridge, name: 'port_mac', type: setType('port_mac') } } },
+    { add: { set: { ...bridge, name: 'port_ip4', type: setType('port_ip4') } } },
+    { add: { set: { ...bridge, name: 'port_ip6', type: setType('port_ip6') } } },
     { add: { chain: { ...bridge, name: 'prerouting', type: 'filter', hook: 'prerouting', prio: -300, policy: ACCEPT_POLICY } } },
     { add: { chain: { ...bridge, name: 'antispoof' } } },
     rule(bridge, 'prerouting', [match('==', meta('iifname'), '@ports'), { jump: { target: 'antispoof' } }]),
@@ -263,15 +263,54 @@ export interface FirewallEndpoint {
   ipv6?: string;
 }
 
-function endpointElements(endpoint: FirewallEndpoint): Array<{ name: string; elem: unknown }> {
+/**
+ * The bridge table's per-endpoint sets and the types of their keys' parts. The firewall writes their
+ * elements over nfnetlink (src/firewall/nftables-netlink.ts), which encodes keys by these types.
+ */
+export const ENDPOINT_SETS = {
+  ports: ['ifname'],
+  port_mac: ['ifname', 'ether_addr'],
+  port_ip4: ['ifname', 'ipv4_addr'],
+  port_ip6: ['ifname', 'ipv6_addr'],
+  icc_off_ports: ['ifname'],
+} as const;
+
+export type EndpointSet = keyof typeof ENDPOINT_SETS;
+
+/** A set's type as libnftables' JSON names it: one type, or a concatenation. */
+function setType(set: EndpointSet): string | string[] {
+  const types = ENDPOINT_SETS[set];
+  return types.length === 1 ? types[0] : [...types];
+}
+
+/** One element of an endpoint set: the set, and its key's parts (as ENDPOINT_SETS types them). */
+export interface EndpointElement {
+  set: EndpointSet;
+  key: string[];
+}
+
+/** An endpoint's elements: its port, MAC and addresses for anti-spoofing, and with ICC off its port. */
+export function endpointElements(endpoint: FirewallEndpoint): EndpointElement[] {
   // What an interrupted connect did not record (no MAC, no address yet) has no element to name; the
   // rebuild at engine start empties every set anyway.
-  const elements: Array<{ name: string; elem: unknown }> = [{ name: 'ports', elem: endpoint.port }];
-  if (endpoint.mac) elements.push({ name: 'port_mac', elem: { concat: [endpoint.port, endpoint.mac] } });
-  if (endpoint.ipv4) elements.push({ name: 'port_ip4', elem: { concat: [endpoint.port, endpoint.ipv4] } });
-  if (endpoint.ipv6) elements.push({ name: 'port_ip6', elem: { concat: [endpoint.port, endpoint.ipv6] } });
-  if (!endpoint.icc) elements.push({ name: 'icc_off_ports', elem: endpoint.port });
+  const elements: EndpointElement[] = [{ set: 'ports', key: [endpoint.port] }];
+  if (endpoint.mac) elements.push({ set: 'port_mac', key: [endpoint.port, endpoint.mac] });
+  if (endpoint.ipv4) elements.push({ set: 'port_ip4', key: [endpoint.port, endpoint.ipv4] });
+  if (endpoint.ipv6) elements.push({ set: 'port_ip6', key: [endpoint.port, endpoint.ipv6] });
+  if (!endpoint.icc) elements.push({ set: 'icc_off_ports', key: [endpoint.port] });
   return elements;
+}
+
+const elementJson = (key: string[]): unknown => (key.length === 1 ? key[0] : { concat: key });
+
+/** Add one endpoint set element. */
+export function addElementCommands(prefix: string, { set, key }: EndpointElement): NftCommand[] {
+  return [addElement({ family: 'bridge', table: prefix, name: set }, elementJson(key))];
+}
+
+/** Delete one endpoint set element (idempotent: it is added first). */
+export function deleteElementCommands(prefix: string, { set, key }: EndpointElement): NftCommand[] {
+  return deleteElement({ family: 'bridge', table: prefix, name: set }, elementJson(key));
 }
 
 /**
@@ -279,12 +318,12 @@ function endpointElements(endpoint: FirewallEndpoint): Array<{ name: string; ele
  * set whose frames to other ports are dropped. Elements only: no rule per endpoint.
  */
 export function addEndpointCommands(prefix: string, endpoint: FirewallEndpoint): NftCommand[] {
-  return endpointElements(endpoint).map(({ name, elem }) => addElement({ family: 'bridge', table: prefix, name }, elem));
+  return endpointElements(endpoint).flatMap((element) => addElementCommands(prefix, element));
 }
 
 /** Remove one endpoint's elements (idempotent: each is added first). */
 export function removeEndpointCommands(prefix: string, endpoint: FirewallEndpoint): NftCommand[] {
-  return endpointElements(endpoint).flatMap(({ name, elem }) => deleteElement({ family: 'bridge', table: prefix, name }, elem));
+  return endpointElements(endpoint).flatMap((element) => deleteElementCommands(prefix, element));
 }
 
 /** One published port: host side to endpoint side, of one family. */

@@ -21,6 +21,8 @@ import {
 
 const HEADER = 16;
 const RTM_DELLINK = 17;
+const NFNL_MSG_BATCH_BEGIN = 0x10;
+const NFNL_MSG_BATCH_END = 0x11;
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
 const MAX_BATCH_MESSAGES = 256;
@@ -35,8 +37,11 @@ export interface Reply {
 }
 
 interface Pending {
+  /** The sequence number of its (first) acknowledged message. */
   seq: number;
   message: Buffer;
+  /** Acknowledged messages in it: 1, or an nfnetlink batch's parts (seq .. seq + finals - 1). */
+  finals: number;
   dump: boolean;
   op: string;
   blocking: boolean;
@@ -100,6 +105,43 @@ export class NetlinkSocket {
     return this.enqueue(type, payload, options, false);
   }
 
+  /**
+   * An nfnetlink batch in one send: BATCH_BEGIN for subsystem `resId`, the parts (each acknowledged),
+   * BATCH_END. The kernel applies the parts all or none; this resolves once every part is
+   * acknowledged and rejects with the first error.
+   */
+  nfBatch(resId: number, parts: Array<{ type: number; flags: number; payload: Buffer }>, options: RequestOptions): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`${options.op}: netlink socket is closed`));
+    if (parts.length === 0) return Promise.resolve();
+    const next = () => {
+      this.seq = (this.seq + 1) >>> 0;
+      if (this.seq === 0) this.seq = 1;
+      return this.seq;
+    };
+    const nfgen = Buffer.from([0, 0, (resId >> 8) & 0xff, resId & 0xff]); // AF_UNSPEC, version 0, res_id big endian
+    const begin = header(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, next(), nfgen);
+    const first = (this.seq + 1) >>> 0 || 1;
+    const messages = parts.map((part) => header(part.type, NLM_F_REQUEST | NLM_F_ACK | part.flags, next(), part.payload));
+    const end = header(NFNL_MSG_BATCH_END, NLM_F_REQUEST, next(), nfgen);
+    this.stats.requests += parts.length;
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({
+        seq: first,
+        message: Buffer.concat([begin, ...messages, end]),
+        finals: parts.length,
+        dump: false,
+        op: options.op,
+        blocking: options.blocking === true,
+        replies: [],
+        interrupted: false,
+        settled: false,
+        resolve: () => resolve(),
+        reject,
+      });
+      this.schedule();
+    });
+  }
+
   /** Dump a table (links, addresses, routes, neighbours); retried when the kernel reports it changed mid-dump. */
   async dump(type: number, payload: Buffer, options: RequestOptions): Promise<Reply[]> {
     for (let attempt = 1; ; attempt++) {
@@ -144,17 +186,11 @@ export class NetlinkSocket {
     if (this.seq === 0) this.seq = 1;
     const seq = this.seq;
     const flags = NLM_F_REQUEST | (dump ? NLM_F_DUMP : NLM_F_ACK) | (options.flags ?? 0);
-    const message = Buffer.alloc(HEADER + payload.length);
-    message.writeUInt32LE(message.length, 0);
-    message.writeUInt16LE(type, 4);
-    message.writeUInt16LE(flags, 6);
-    message.writeUInt32LE(seq, 8);
-    message.writeUInt32LE(0, 12);
-    payload.copy(message, HEADER);
+    const message = header(type, flags, seq, payload);
     this.stats.requests++;
     return new Promise<Reply[]>((resolve, reject) => {
       const blocking = options.blocking === true || type === RTM_DELLINK;
-      this.queue.push({ seq, message, dump, op: options.op, blocking, replies: [], interrupted: false, settled: false, resolve, reject });
+      this.queue.push({ seq, message, finals: 1, dump, op: options.op, blocking, replies: [], interrupted: false, settled: false, resolve, reject });
       this.schedule();
     });
   }
@@ -171,13 +207,14 @@ export class NetlinkSocket {
   private takeBatch(): Pending[] {
     const first = this.queue[0];
     if (!first) return [];
-    // A dump goes alone: its parts arrive as the reader drains them, and the kernel runs one dump at a time.
-    if (first.dump) return this.queue.splice(0, 1);
+    // A dump goes alone: its parts arrive as the reader drains them, and the kernel runs one dump at
+    // a time. So does an nfnetlink batch (its own begin and end around its parts).
+    if (first.dump || first.finals !== 1) return this.queue.splice(0, 1);
     let count = 0;
     let bytes = 0;
     while (count < this.queue.length && count < MAX_BATCH_MESSAGES) {
       const next = this.queue[count]!;
-      if (next.dump || bytes + next.message.length > MAX_BATCH_BYTES) break;
+      if (next.dump || next.finals !== 1 || bytes + next.message.length > MAX_BATCH_BYTES) break;
       // Sequence numbers of one batch must be consecutive: the native side counts finals in a range.
       if (count > 0 && next.seq !== ((this.queue[count - 1]!.seq + 1) >>> 0)) break;
       bytes += next.message.length;
@@ -198,9 +235,10 @@ export class NetlinkSocket {
     const request = batch.length === 1 ? batch[0]!.message : Buffer.concat(batch.map((p) => p.message));
     const timeout = 30_000;
     try {
-      const inlined = !batch[0]!.dump && batch.length <= INLINE_MAX_BATCH && submissions.length === 0 && inlineAllowed() && !batch.some((p) => p.blocking);
+      const finals = batch.reduce((sum, p) => sum + p.finals, 0);
+      const inlined = !batch[0]!.dump && finals <= INLINE_MAX_BATCH && submissions.length === 0 && inlineAllowed() && !batch.some((p) => p.blocking);
       if (inlined) this.stats.inline++;
-      const data = inlined ? await transactNow(this.fd, request, batch[0]!.seq, batch.length, timeout) : await transact(this.fd, request, batch[0]!.seq, batch.length, timeout);
+      const data = inlined ? await transactNow(this.fd, request, batch[0]!.seq, finals, timeout) : await transact(this.fd, request, batch[0]!.seq, finals, timeout);
       this.dispatch(batch, data);
     } catch (error) {
       for (const pending of batch) if (!pending.settled) pending.reject(fromNative(pending.op, error));
@@ -215,7 +253,8 @@ export class NetlinkSocket {
   }
 
   private dispatch(batch: Pending[], data: Buffer): void {
-    const bySeq = new Map(batch.map((pending) => [pending.seq, pending]));
+    const bySeq = new Map(batch.flatMap((pending) => Array.from({ length: pending.finals }, (_, i) => [(pending.seq + i) >>> 0, pending] as const)));
+    const remaining = new Map(batch.map((pending) => [pending, pending.finals]));
     for (let offset = 0; offset + HEADER <= data.length; ) {
       const length = data.readUInt32LE(offset);
       if (length < HEADER || offset + length > data.length) break;
@@ -229,6 +268,9 @@ export class NetlinkSocket {
       if (flags & NLM_F_DUMP_INTR) pending.interrupted = true;
       if (type === NLMSG_ERROR || type === NLMSG_DONE) {
         const errno = payload.length >= 4 ? -payload.readInt32LE(0) : 0;
+        const left = remaining.get(pending)! - 1;
+        remaining.set(pending, left);
+        if (errno === 0 && left > 0) continue;
         pending.settled = true;
         if (errno !== 0) pending.reject(new NetlinkError(pending.op, errno, type === NLMSG_ERROR ? extAckMessage(payload, flags) : undefined));
         else if (pending.interrupted) pending.reject(new NetlinkError(pending.op, 4 /* EINTR: dump changed */));
@@ -238,6 +280,18 @@ export class NetlinkSocket {
       pending.replies.push({ type, flags, payload });
     }
   }
+}
+
+/** One netlink message: header (length, type, flags, seq, port id 0), then the payload. */
+function header(type: number, flags: number, seq: number, payload: Buffer): Buffer {
+  const message = Buffer.alloc(HEADER + payload.length);
+  message.writeUInt32LE(message.length, 0);
+  message.writeUInt16LE(type, 4);
+  message.writeUInt16LE(flags, 6);
+  message.writeUInt32LE(seq, 8);
+  message.writeUInt32LE(0, 12);
+  payload.copy(message, HEADER);
+  return message;
 }
 
 /**

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { native } from '../../native/index.js';
 import { FirewallError, nftDeleteTable, nftList, nftTransaction, type NftCommand } from '../../src/firewall/index.js';
 import { scratch } from '../helpers/scratch.js';
-import { NetfilterReader } from '../../src/firewall/nftables-netlink.js';
+import { NetfilterSocket } from '../../src/firewall/nftables-netlink.js';
+import { baseCommands, dropCommands, type EndpointElement } from '../../src/firewall/ruleset.js';
 
 /**
  * The nftables CLI by absolute path: under `npm test`, PATH starts with node_modules/.bin, where
@@ -255,7 +256,7 @@ test.serial('1000 transactions in a loop start no process', async (t) => {
 
 test('the direct nfnetlink reads list the tables and a chain’s rules (handles, comments) as nft does', async (t) => {
   const { name, assertNoTables } = await tableFor(t);
-  const reader = new NetfilterReader();
+  const reader = new NetfilterSocket();
   t.teardown(() => reader.close());
   for (const family of ['ip', 'ip6', 'bridge']) {
     t.is(nftCli(['add', 'table', family, name]).status, 0);
@@ -280,5 +281,51 @@ test('the direct nfnetlink reads list the tables and a chain’s rules (handles,
   t.deepEqual(await reader.chainRules('ip6', name, 'USER'), [], 'an empty chain');
 
   for (const family of ['ip', 'ip6', 'bridge']) nftCli(['delete', 'table', family, name]);
+  assertNoTables();
+});
+
+test('endpoint set elements over nfnetlink: added and deleted in one transaction, as nft lists them; all or none', async (t) => {
+  const { name, assertNoTables } = await tableFor(t);
+  await nftTransaction(baseCommands(name));
+  const direct = new NetfilterSocket();
+  t.teardown(() => direct.close());
+  const elements: EndpointElement[] = [
+    { set: 'ports', key: ['syv0123456789a'] },
+    { set: 'port_mac', key: ['syv0123456789a', '02:42:0a:00:00:02'] },
+    { set: 'port_ip4', key: ['syv0123456789a', '10.0.0.2'] },
+    { set: 'port_ip6', key: ['syv0123456789a', 'fd00::2'] },
+    { set: 'icc_off_ports', key: ['syv0123456789a'] },
+    { set: 'ports', key: ['syvb'] },
+  ];
+  await direct.setElements(name, elements.map((element) => ({ op: 'add', element })));
+  const listed = (set: string) => (nftJson(['set', 'bridge', name, set])?.[0]?.set.elem ?? []) as unknown[];
+  t.deepEqual((listed('ports') as string[]).sort(), ['syv0123456789a', 'syvb']);
+  t.deepEqual(listed('port_mac'), [{ concat: ['syv0123456789a', '02:42:0a:00:00:02'] }]);
+  t.deepEqual(listed('port_ip4'), [{ concat: ['syv0123456789a', '10.0.0.2'] }]);
+  t.deepEqual(listed('port_ip6'), [{ concat: ['syv0123456789a', 'fd00::2'] }]);
+  t.deepEqual(listed('icc_off_ports'), ['syv0123456789a']);
+
+  // A delete of an element that is not there counts as done.
+  await direct.setElements(name, [...elements.slice(0, 5), { set: 'port_ip4', key: ['syvnone', '10.9.9.9'] } as EndpointElement].map((element) => ({ op: 'delete' as const, element })));
+  t.deepEqual(listed('ports'), ['syvb']);
+  for (const set of ['port_mac', 'port_ip4', 'port_ip6', 'icc_off_ports']) t.deepEqual(listed(set), [], set);
+
+  // One transaction: a change the kernel refuses (a table with a `ports` set and no `port_mac`) takes
+  // the others back.
+  const partial = `${name}p`;
+  t.is(nftCli(['add', 'table', 'bridge', partial]).status, 0);
+  t.is(nftCli(['add', 'set', 'bridge', partial, 'ports', '{ type ifname; }']).status, 0);
+  const error = await t.throwsAsync(direct.setElements(partial, [{ op: 'add', element: { set: 'ports', key: ['syvc'] } }, { op: 'add', element: { set: 'port_mac', key: ['syvc', '02:00:00:00:00:01'] } }]));
+  t.regex(error!.message, /update the endpoint sets of bridge table .*: .*\(ENOENT\)/);
+  t.deepEqual(nftJson(['set', 'bridge', partial, 'ports'])?.[0]?.set.elem ?? [], [], 'nothing of the refused transaction stayed');
+  await direct.setElements(partial, [{ op: 'add', element: { set: 'ports', key: ['syvc'] } }]);
+  t.deepEqual(nftJson(['set', 'bridge', partial, 'ports'])?.[0]?.set.elem, ['syvc'], 'and the socket still works');
+  nftCli(['delete', 'table', 'bridge', partial]);
+  await t.throwsAsync(direct.setElements(name, [{ op: 'add', element: { set: 'nosuch' as 'ports', key: ['syvc'] } }]), { message: /no set nosuch/ });
+  // Bad keys are refused before anything is sent.
+  await t.throwsAsync(direct.setElements(name, [{ op: 'add', element: { set: 'port_mac', key: ['syvc', 'not-a-mac'] } }]), { message: /not a MAC address/ });
+  await t.throwsAsync(direct.setElements(name, [{ op: 'add', element: { set: 'ports', key: ['an-interface-name-too-long'] } }]), { message: /1-15 bytes/ });
+
+  await nftTransaction(dropCommands(name));
   assertNoTables();
 });

@@ -4,7 +4,7 @@
  * chain, with a real dockerd, is test/kernel/coexist.test.ts.
  */
 import test from 'ava';
-import { Firewall, type NftCommand, type NftReader } from '../../src/firewall/index.js';
+import { Firewall, type NftCommand, type NftDirect } from '../../src/firewall/index.js';
 import { dockerUserMark, type FirewallNetwork } from '../../src/firewall/ruleset.js';
 
 const PREFIX = 'sy_unit';
@@ -14,7 +14,7 @@ const comment = (net: FirewallNetwork) => `${dockerUserMark(PREFIX, net)} ${net.
 /** A fake nftables: `chains` per family (null: no such chain), every applied transaction recorded. */
 function fake(chains: Record<string, Array<{ handle: number; comment?: string }> | null>) {
   const applied: NftCommand[][] = [];
-  const reader: NftReader = {
+  const reader: NftDirect = {
     tables: async () => Object.keys(chains).map((family) => ({ family, name: 'filter' })),
     chainRules: async (family) => chains[family] ?? null,
   };
