@@ -42,6 +42,12 @@ interface Pending {
   message: Buffer;
   /** Acknowledged messages in it: 1, or an nfnetlink batch's parts (seq .. seq + finals - 1). */
   finals: number;
+  /**
+   * An nfnetlink batch's own begin and end: never acknowledged, but the kernel answers a batch it
+   * refuses as a whole (its commit failed, say) with an error of the begin's sequence number, before
+   * the parts' acknowledgements.
+   */
+  guards?: number[];
   dump: boolean;
   op: string;
   blocking: boolean;
@@ -108,7 +114,9 @@ export class NetlinkSocket {
   /**
    * An nfnetlink batch in one send: BATCH_BEGIN for subsystem `resId`, the parts (each acknowledged),
    * BATCH_END. The kernel applies the parts all or none; this resolves once every part is
-   * acknowledged and rejects with the first error.
+   * acknowledged and rejects with the first error, a part's or the batch's own (answered with the
+   * begin's sequence number). A batch refused before any part is read (no CAP_NET_ADMIN) gets no
+   * acknowledgement of its parts and fails at the timeout.
    */
   nfBatch(resId: number, parts: Array<{ type: number; flags: number; payload: Buffer }>, options: RequestOptions): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`${options.op}: netlink socket is closed`));
@@ -129,6 +137,7 @@ export class NetlinkSocket {
         seq: first,
         message: Buffer.concat([begin, ...messages, end]),
         finals: parts.length,
+        guards: [begin.readUInt32LE(8), end.readUInt32LE(8)],
         dump: false,
         op: options.op,
         blocking: options.blocking === true,
@@ -255,6 +264,7 @@ export class NetlinkSocket {
   private dispatch(batch: Pending[], data: Buffer): void {
     const bySeq = new Map(batch.flatMap((pending) => Array.from({ length: pending.finals }, (_, i) => [(pending.seq + i) >>> 0, pending] as const)));
     const remaining = new Map(batch.map((pending) => [pending, pending.finals]));
+    const guarded = new Map(batch.flatMap((pending) => (pending.guards ?? []).map((seq) => [seq, pending] as const)));
     for (let offset = 0; offset + HEADER <= data.length; ) {
       const length = data.readUInt32LE(offset);
       if (length < HEADER || offset + length > data.length) break;
@@ -263,6 +273,12 @@ export class NetlinkSocket {
       const seq = data.readUInt32LE(offset + 8);
       const payload = data.subarray(offset + HEADER, offset + length);
       offset += (length + 3) & ~3;
+      const guard = guarded.get(seq);
+      if (guard && !guard.settled && type === NLMSG_ERROR && payload.length >= 4 && payload.readInt32LE(0) !== 0) {
+        guard.settled = true;
+        guard.reject(new NetlinkError(guard.op, -payload.readInt32LE(0), extAckMessage(payload, flags)));
+        continue;
+      }
       const pending = bySeq.get(seq);
       if (!pending || pending.settled) continue;
       if (flags & NLM_F_DUMP_INTR) pending.interrupted = true;
