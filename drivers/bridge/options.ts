@@ -14,10 +14,16 @@ export const IFACE_PREFIX = 'com.docker.network.container_iface_prefix';
 export const HOST_IPV4 = 'com.docker.network.host_ipv4';
 export const GATEWAY_MODE_IPV4 = 'com.docker.network.bridge.gateway_mode_ipv4';
 export const GATEWAY_MODE_IPV6 = 'com.docker.network.bridge.gateway_mode_ipv6';
+/**
+ * Switchyard's own: IGMP/MLD snooping on the bridge. Off unless asked (the kernel's default and
+ * Docker's is on): multicast floods every port, as a lab without a querier needs, and a new port does
+ * not re-arm every other port's timers (docs/benchmarks.md).
+ */
+export const MCAST_SNOOPING = 'com.switchyard.bridge.mcast_snooping';
 const GATEWAY_MODES = ['nat', 'isolated'];
 
-const BOOLEANS = [ENABLE_ICC, ENABLE_IP_MASQUERADE, DEFAULT_BRIDGE, INHIBIT_IPV4];
-const KNOWN = [BRIDGE_NAME, MTU, ENABLE_ICC, ENABLE_IP_MASQUERADE, HOST_BINDING_IPV4, DEFAULT_BRIDGE, INHIBIT_IPV4, IFACE_PREFIX, HOST_IPV4, GATEWAY_MODE_IPV4, GATEWAY_MODE_IPV6];
+const BOOLEANS = [ENABLE_ICC, ENABLE_IP_MASQUERADE, DEFAULT_BRIDGE, INHIBIT_IPV4, MCAST_SNOOPING];
+const KNOWN = [BRIDGE_NAME, MTU, ENABLE_ICC, ENABLE_IP_MASQUERADE, HOST_BINDING_IPV4, DEFAULT_BRIDGE, INHIBIT_IPV4, IFACE_PREFIX, HOST_IPV4, GATEWAY_MODE_IPV4, GATEWAY_MODE_IPV6, MCAST_SNOOPING];
 
 /** Go's strconv.ParseBool, which Docker uses for these options. */
 export function parseBool(value: string, field: string): boolean {
@@ -41,6 +47,8 @@ export interface BridgeOptions {
    * subnet may reuse another isolated network's (each gets its own conntrack zone).
    */
   isolated: { 4: boolean; 6: boolean };
+  /** com.switchyard.bridge.mcast_snooping (default false). */
+  mcastSnooping: boolean;
 }
 
 /** Check options and return them normalised (as stored and shown by inspect); throws naming the option. */
@@ -86,5 +94,6 @@ export function bridgeOptions(options: Record<string, string>): BridgeOptions {
     hostBindingIpv4: options[HOST_BINDING_IPV4] ?? '0.0.0.0',
     inhibitIpv4: options[INHIBIT_IPV4] ? parseBool(options[INHIBIT_IPV4], INHIBIT_IPV4) : false,
     isolated: { 4: options[GATEWAY_MODE_IPV4] === 'isolated', 6: options[GATEWAY_MODE_IPV6] === 'isolated' },
+    mcastSnooping: options[MCAST_SNOOPING] ? parseBool(options[MCAST_SNOOPING], MCAST_SNOOPING) : false,
   };
 }

@@ -40,6 +40,7 @@ export async function setupBridge(ctx: DriverContext, network: NetworkRecord): P
       name,
       up: true,
       stp: false,
+      mcastSnooping: options.mcastSnooping,
       mtu: options.mtu,
       alias,
       // route_localnet: published ports reached from 127.0.0.1 are routed out through the bridge

@@ -150,7 +150,7 @@ test('an IPv6 network without a subnet gets a ULA /64: the sandbox has its addre
   await s.assertClean(t);
 });
 
-test('the MTU option sets the bridge and both veth ends, and container_iface_prefix names the interface inside', async (t) => {
+test('the MTU option sets the bridge and both veth ends, container_iface_prefix names the interface inside, and snooping is off unless asked', async (t) => {
   const s = await scratch(t);
   const engine = await openEngine(t, s);
   const c = engine.controller;
@@ -166,6 +166,12 @@ test('the MTU option sets the bridge and both veth ends, and container_iface_pre
   t.is(mtu(network.driverState.bridge!), 1400);
   t.is(mtu(`syv${endpoint.id.slice(0, 12)}`), 1400);
   t.is(mtu('lan0', s.name('a')), 1400);
+  // IGMP/MLD snooping: off unless asked.
+  const snooping = (bridge: string) => ipJson<Array<{ linkinfo: { info_data: { mcast_snooping: number } } }>>(['-d', 'link', 'show', bridge])[0]!.linkinfo.info_data.mcast_snooping;
+  t.is(snooping(network.driverState.bridge!), 0);
+  const snooped = await c.createNetwork({ name: s.name('m'), options: { 'com.switchyard.bridge.mcast_snooping': 'true' }, ipam: { config: [{ subnet: '10.124.0.0/24' }] } });
+  t.is(snooping(snooped.driverState.bridge!), 1);
+  await c.deleteNetwork(s.name('m'));
   await c.deleteSandbox(s.name('a'));
   await c.deleteNetwork(s.name('n'));
   await engine.close();
