@@ -1,11 +1,17 @@
 /** Independent checkers for kernel tests: iproute2's JSON output, and commands run in a namespace. */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 
 /** `ip -j ARGS` (optionally `ip -n NS`, or with `-netns` given a path via `ip netns exec`-free nsenter-less form). */
 export function ipJson<T = any>(args: string[], netns?: string): T {
   const prefix = netns ? ['-n', netns] : [];
-  const out = execFileSync('ip', ['-j', ...prefix, ...args], { encoding: 'utf8' });
-  return JSON.parse(out || '[]') as T;
+  for (let attempt = 1; ; attempt++) {
+    const result = spawnSync('ip', ['-j', ...prefix, ...args], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`ip -j ${[...prefix, ...args].join(' ')}: ${result.stderr.trim() || `exit ${result.status}`}`);
+    // The kernel changed the table during the dump (an address leaving DAD, say): iproute2 says the
+    // output "may be inconsistent", and it may miss entries. Ask again.
+    if (/Dump was interrupted/.test(result.stderr) && attempt < 10) continue;
+    return JSON.parse(result.stdout || '[]') as T;
+  }
 }
 
 /** Run `ip ARGS` and return its exit status and output (for checks that expect failure). */
