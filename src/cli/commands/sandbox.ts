@@ -1,7 +1,6 @@
 /** `yard sandbox …`: Switchyard's sandboxes (network namespaces) through the engine API. */
 import { flag, parseSubcommand, UsageError, type FlagSpec } from '../args.js';
 import type { Client } from '../client.js';
-import { formatInspect, formatTable } from '../format.js';
 import type { Io } from '../io.js';
 import { sandboxSpawn } from '../../netns/exec.js';
 import { filtersParam } from './network.js';
@@ -59,6 +58,7 @@ export async function sandbox(argv: string[], client: Client, io: Io): Promise<n
       if (!p) return 0;
       const list = await client.json<ApiSandbox[]>('GET', `/sandboxes${filtersParam(flag.list(p, 'filter'))}`);
       const noTrunc = flag.bool(p, 'no-trunc');
+      const { formatTable } = await import('../format.js');
       const text = formatTable(
         list,
         [
@@ -77,6 +77,7 @@ export async function sandbox(argv: string[], client: Client, io: Io): Promise<n
       const p = parse(INSPECT, 'yard sandbox inspect [OPTIONS] SANDBOX [SANDBOX...]', 'Display detailed information on one or more sandboxes', 1);
       if (!p) return 0;
       const { found, code } = await inspectEach(client, io, 'sandbox', p.args);
+      const { formatInspect } = await import('../format.js');
       const text = formatInspect(found, flag.string(p, 'format'));
       if (text) io.out(text.replace(/\n$/, ''));
       return code;
