@@ -68,6 +68,8 @@ export class SqliteStore implements Store {
   private writes = 0;
   private lastWrite = 0;
   private readonly walFile: string;
+  /** The WAL size at which a commit checkpoints: 16 MB past what the last checkpoint left. */
+  private walLimit = CHECKPOINT_WAL_BYTES;
   private idleTimer: NodeJS.Timeout | undefined;
 
   private constructor(file: string, db: Database.Database, lock: DataRootLock) {
@@ -115,7 +117,7 @@ export class SqliteStore implements Store {
   private wrote(): void {
     this.lastWrite = performance.now();
     this.writes++;
-    if ((statSync(this.walFile, { throwIfNoEntry: false })?.size ?? 0) >= CHECKPOINT_WAL_BYTES) return this.checkpoint();
+    if (this.walSize() >= this.walLimit) return this.checkpoint();
     if (!this.idleTimer) this.idleTimer = setTimeout(() => this.whenIdle(), CHECKPOINT_IDLE_MS).unref();
   }
 
@@ -131,16 +133,30 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Copy the WAL into the database and truncate it (this process is the only writer; a sqlite3 shell
-   * reading meanwhile makes it SQLITE_BUSY). A failure is not the caller's: the next one retries.
+   * Copy the WAL into the database and truncate it (this process is the only writer; with a sqlite3
+   * shell reading meanwhile it does what it can without waiting). A failure is not the caller's:
+   * the next one retries.
    */
   private checkpoint(): void {
     this.writes = 0;
+    // TRUNCATE waits for readers through the busy handler: a sqlite3 shell reading the database
+    // would hold the JS thread for the whole busy timeout. Without one it gives up at once (the WAL
+    // stays, and the next checkpoint tries again).
+    const busy = this.db.pragma('busy_timeout', { simple: true }) as number;
+    this.db.pragma('busy_timeout = 0');
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } catch {
       // e.g. SQLITE_BUSY from another connection: the WAL stays, and so does every commit in it.
+    } finally {
+      this.db.pragma(`busy_timeout = ${busy}`);
     }
+    // Truncated: 16 MB from nothing. Not (a reader held it): 16 MB more before a commit tries again.
+    this.walLimit = this.walSize() + CHECKPOINT_WAL_BYTES;
+  }
+
+  private walSize(): number {
+    return statSync(this.walFile, { throwIfNoEntry: false })?.size ?? 0;
   }
 
   /**

@@ -226,3 +226,29 @@ test('the WAL is checkpointed once the store is idle, not by the commit that cro
   t.true(wal() < 1024 * 1024, 'the commit that checkpointed truncated the WAL');
   t.true(size() >= start + 8 * 1024 * 1024, "the pages went into the database (frames rewrite some pages, so less than the WAL)");
 });
+
+test('a checkpoint never waits for a reader (a sqlite3 shell holding a snapshot): commits stay fast, and the WAL goes once the reader does', async (t) => {
+  const dataRoot = scratchDirectory(t);
+  const store = await SqliteStore.open(dataRoot);
+  t.teardown(() => store.close());
+  const wal = () => statSync(`${store.file}-wal`).size;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const reader = new Database(store.file, { readonly: true });
+  t.teardown(() => reader.close());
+  reader.exec('BEGIN');
+  reader.prepare('SELECT count(*) FROM kv').get();
+  const value = 'z'.repeat(20_000);
+  let commits = 0;
+  let slowest = 0;
+  while (wal() < 17 * 1024 * 1024) {
+    const t0 = performance.now();
+    await create(store, `r${commits++}`, value);
+    slowest = Math.max(slowest, performance.now() - t0);
+  }
+  t.true(slowest < 1000, `no commit waited for the reader (slowest ${slowest.toFixed(0)} ms; the busy timeout is 5000 ms)`);
+  t.true(wal() >= 16 * 1024 * 1024, 'the WAL stays while the reader holds its snapshot');
+  reader.exec('COMMIT');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.is(wal(), 0, 'once the reader is done, the idle checkpoint truncates it');
+  t.is((await store.list('r')).length, commits);
+});
