@@ -242,12 +242,15 @@ export class NetlinkSocket {
     this.inFlight = true;
     this.stats.batches++;
     const request = batch.length === 1 ? batch[0]!.message : Buffer.concat(batch.map((p) => p.message));
-    const timeout = 30_000;
+    // An nfnetlink batch is answered within its send (or refused as a whole): a short wait.
+    const timeout = batch[0]!.guards ? 5_000 : 30_000;
     try {
       const finals = batch.reduce((sum, p) => sum + p.finals, 0);
       const inlined = !batch[0]!.dump && finals <= INLINE_MAX_BATCH && submissions.length === 0 && inlineAllowed() && !batch.some((p) => p.blocking);
       if (inlined) this.stats.inline++;
-      const data = inlined ? await transactNow(this.fd, request, batch[0]!.seq, finals, timeout) : await transact(this.fd, request, batch[0]!.seq, finals, timeout);
+      const guards = batch[0]!.guards;
+      const refused = guards && ((partial: Buffer) => guards.some((seq) => errorFor(partial, seq)));
+      const data = inlined ? await transactNow(this.fd, request, batch[0]!.seq, finals, timeout, refused) : await transact(this.fd, request, batch[0]!.seq, finals, timeout);
       this.dispatch(batch, data);
     } catch (error) {
       for (const pending of batch) if (!pending.settled) pending.reject(fromNative(pending.op, error));
@@ -298,6 +301,17 @@ export class NetlinkSocket {
   }
 }
 
+/** Whether `data` holds an error (not an acknowledgement) for sequence number `seq`. */
+function errorFor(data: Buffer, seq: number): boolean {
+  for (let offset = 0; offset + HEADER <= data.length; ) {
+    const length = data.readUInt32LE(offset);
+    if (length < HEADER || offset + length > data.length) return false;
+    if (data.readUInt16LE(offset + 4) === NLMSG_ERROR && data.readUInt32LE(offset + 8) === seq && length >= HEADER + 4 && data.readInt32LE(offset + HEADER) !== 0) return true;
+    offset += (length + 3) & ~3;
+  }
+  return false;
+}
+
 /** One netlink message: header (length, type, flags, seq, port id 0), then the payload. */
 function header(type: number, flags: number, seq: number, payload: Buffer): Buffer {
   const message = Buffer.alloc(HEADER + payload.length);
@@ -343,10 +357,12 @@ const NOTHING = Buffer.alloc(0);
  * The same on the JS thread: the kernel answers rtnetlink requests inside sendmsg, so the replies
  * are there when it returns; any still missing (none expected) are collected on a worker.
  */
-async function transactNow(fd: number, request: Buffer, firstSeq: number, count: number, timeoutMs: number): Promise<Buffer> {
+async function transactNow(fd: number, request: Buffer, firstSeq: number, count: number, timeoutMs: number, complete?: (partial: Buffer) => boolean): Promise<Buffer> {
   const result = inline(() => native().nlTransactNow(fd, request, firstSeq, count));
   if (Buffer.isBuffer(result)) return result;
   const [first, finals] = result;
+  // What arrived already says the rest never will (an nfnetlink batch refused as a whole).
+  if (complete?.(first)) return first;
   const rest = await transact(fd, NOTHING, (firstSeq + finals) >>> 0, count - finals, timeoutMs);
   return Buffer.concat([first, rest]);
 }

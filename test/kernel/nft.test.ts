@@ -10,6 +10,9 @@ import { native } from '../../native/index.js';
 import { FirewallError, nftDeleteTable, nftList, nftTransaction, type NftCommand } from '../../src/firewall/index.js';
 import { scratch } from '../helpers/scratch.js';
 import { NetfilterSocket } from '../../src/firewall/nftables-netlink.js';
+import { NetlinkSocket } from '../../src/netlink/socket.js';
+import { setInlineKernelCalls } from '../../src/netlink/inline.js';
+import { performance } from 'node:perf_hooks';
 import { baseCommands, dropCommands, type EndpointElement } from '../../src/firewall/ruleset.js';
 
 /**
@@ -328,4 +331,19 @@ test('endpoint set elements over nfnetlink: added and deleted in one transaction
 
   await nftTransaction(dropCommands(name));
   assertNoTables();
+});
+
+// Serial, so that no other test's worker job is under way: the batch goes on the JS thread, where what
+// the kernel answered inside the send is read at once (on a worker it would wait for the timeout).
+test.serial('an nfnetlink batch the kernel refuses as a whole fails at once with its error, not at a timeout', async (t) => {
+  setInlineKernelCalls(true);
+  const socket = await NetlinkSocket.open(null, 12 /* NETLINK_NETFILTER */, 'nfnetlink');
+  t.teardown(() => socket.close());
+  const t0 = performance.now();
+  // Subsystem 99 does not exist: the kernel answers the batch's begin with EINVAL and reads no part.
+  const error = await t.throwsAsync(socket.nfBatch(99, [{ type: (10 << 8) | 12, flags: 0, payload: Buffer.alloc(4) }], { op: 'a batch for no subsystem' }));
+  t.regex(error!.message, /^a batch for no subsystem: .*\(EINVAL\)$/);
+  t.true(performance.now() - t0 < 1000, `answered in ${(performance.now() - t0).toFixed(1)} ms`);
+  // The socket still serves the next request.
+  t.true(Array.isArray(await socket.dump((10 << 8) | 1, Buffer.alloc(4), { op: 'list tables' })));
 });
