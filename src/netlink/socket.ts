@@ -218,12 +218,12 @@ export class NetlinkSocket {
     if (!first) return [];
     // A dump goes alone: its parts arrive as the reader drains them, and the kernel runs one dump at
     // a time. So does an nfnetlink batch (its own begin and end around its parts).
-    if (first.dump || first.finals !== 1) return this.queue.splice(0, 1);
+    if (first.dump || first.guards) return this.queue.splice(0, 1);
     let count = 0;
     let bytes = 0;
     while (count < this.queue.length && count < MAX_BATCH_MESSAGES) {
       const next = this.queue[count]!;
-      if (next.dump || next.finals !== 1 || bytes + next.message.length > MAX_BATCH_BYTES) break;
+      if (next.dump || next.guards || bytes + next.message.length > MAX_BATCH_BYTES) break;
       // Sequence numbers of one batch must be consecutive: the native side counts finals in a range.
       if (count > 0 && next.seq !== ((this.queue[count - 1]!.seq + 1) >>> 0)) break;
       bytes += next.message.length;
