@@ -105,7 +105,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   await ensureDefaultNetworks(engine, options.bridge, log);
   // dockerd may start after this daemon: its FORWARD drop would cut Switchyard's networks off until
   // they have their DOCKER-USER rules, which this puts in within a second.
-  engine.firewall.watchDockerUser(DOCKER_USER_WATCH_MS, (error) => log.warn('DOCKER-USER reconcile', { error: error.message }));
+  engine.firewall.watchDockerUser(
+    DOCKER_USER_WATCH_MS,
+    (error) => log.warn('DOCKER-USER reconcile', { error: error.message }),
+    (changed) => log.info("DOCKER-USER: this engine's rules put right (dockerd started, restarted or changed the chain)", { changes: changed }),
+  );
 
   const app = createApp(engine, { dataRoot: path.resolve(options.dataRoot), ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}) });
   const server = options.tls

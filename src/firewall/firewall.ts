@@ -304,13 +304,14 @@ export class Firewall {
    * Reconcile DOCKER-USER every `intervalMs` until close: the daemon's, since dockerd may start (and
    * set FORWARD's policy to drop) at any time. A round still running skips the next tick.
    */
-  watchDockerUser(intervalMs: number, onError: (error: Error) => void): void {
+  watchDockerUser(intervalMs: number, onError: (error: Error) => void, onChange?: (rulesChanged: number) => void): void {
     clearInterval(this.watch);
     let running = false;
     this.watch = setInterval(() => {
       if (running) return;
       running = true;
       this.reconcileDockerUser()
+        .then((changed) => changed && onChange?.(changed))
         .catch(onError)
         .finally(() => (running = false));
     }, intervalMs).unref();
