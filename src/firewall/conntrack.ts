@@ -76,31 +76,38 @@ function parseEntry(payload: Buffer): Entry | undefined {
 }
 
 /**
- * Delete the conntrack entries a published port translated: over its protocol, to its host port,
+ * Delete the conntrack entries published ports translated: over a port's protocol, to its host port,
  * answered by its target (so flows of the endpoint's own to some port elsewhere are left alone).
- * Returns how many were deleted; entries already gone count as done. `socket` is a NETLINK_NETFILTER
- * socket of the engine's namespace, kept open (src/firewall/nftables-netlink.ts says why).
- * Equivalent to: `conntrack -D -f ipv4|ipv6 -p PROTO --orig-port-dst HOSTPORT --reply-src TARGET --reply-port-src PORT`
+ * One dump of the table per address family, however many ports (a published range can be
+ * thousands). Returns how many were deleted; entries already gone count as done. `socket` is a
+ * NETLINK_NETFILTER socket of the engine's namespace, kept open (src/firewall/nftables-netlink.ts
+ * says why).
+ * Equivalent to, per port: `conntrack -D -f ipv4|ipv6 -p PROTO --orig-port-dst HOSTPORT --reply-src TARGET --reply-port-src PORT`
  */
-export async function conntrackDeletePort(port: PublishedPort, socket: NetlinkSocket): Promise<number> {
-  const family = net.isIPv6(port.target) ? AF_INET6 : AF_INET;
-  const target = formatIp(parseIp(port.target).bytes);
-  const type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-  const entries = await socket.dump(type, nfgenmsg(family), { op: 'list conntrack entries' });
-  const matching = entries
-    .map((reply) => parseEntry(reply.payload))
-    .filter(
-      (entry): entry is Entry =>
-        entry !== undefined && entry.proto === PROTOCOLS[port.proto] && entry.dport === port.hostPort && entry.replySrc === target && entry.replySport === port.targetPort,
+export async function conntrackDeletePorts(ports: PublishedPort[], socket: NetlinkSocket): Promise<number> {
+  const key = (proto: number, hostPort: number, target: string, targetPort: number) => `${proto}/${hostPort}/${target}/${targetPort}`;
+  let deleted = 0;
+  for (const family of [AF_INET, AF_INET6]) {
+    const wanted = new Set(
+      ports
+        .filter((port) => net.isIPv6(port.target) === (family === AF_INET6))
+        .map((port) => key(PROTOCOLS[port.proto], port.hostPort, formatIp(parseIp(port.target).bytes), port.targetPort)),
     );
-  const deletes = matching.map((entry) => {
-    const body = Buffer.concat([nfgenmsg(family), attr(CTA_TUPLE_ORIG | NLA_F_NESTED, entry.tuple)]);
-    return socket
-      .request((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE, body, { op: `delete conntrack entry of ${port.proto} port ${port.hostPort}` })
-      .then(
-        () => 1,
-        (error: Error & { code?: string }) => (error.code === 'ENOENT' ? 0 : Promise.reject(error)),
-      );
-  });
-  return (await Promise.all(deletes)).reduce((sum, n) => sum + n, 0);
+    if (wanted.size === 0) continue;
+    const entries = await socket.dump((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET, nfgenmsg(family), { op: 'list conntrack entries' });
+    const matching = entries
+      .map((reply) => parseEntry(reply.payload))
+      .filter((entry): entry is Entry => entry !== undefined && wanted.has(key(entry.proto, entry.dport, entry.replySrc, entry.replySport)));
+    const deletes = matching.map((entry) => {
+      const body = Buffer.concat([nfgenmsg(family), attr(CTA_TUPLE_ORIG | NLA_F_NESTED, entry.tuple)]);
+      return socket
+        .request((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE, body, { op: `delete conntrack entry of port ${entry.dport} to ${entry.replySrc}` })
+        .then(
+          () => 1,
+          (error: Error & { code?: string }) => (error.code === 'ENOENT' ? 0 : Promise.reject(error)),
+        );
+    });
+    deleted += (await Promise.all(deletes)).reduce((sum, n) => sum + n, 0);
+  }
+  return deleted;
 }

@@ -16,7 +16,7 @@ import type { ElementChange, NftDirect } from './firewall.js';
 import { ENDPOINT_SETS } from './ruleset.js';
 import { parseIp } from '../netlink/ip.js';
 import type { PublishedPort } from './ruleset.js';
-import { conntrackDeletePort } from './conntrack.js';
+import { conntrackDeletePorts } from './conntrack.js';
 
 const NETLINK_NETFILTER = 12;
 const NFNL_SUBSYS_NFTABLES = 10;
@@ -231,9 +231,7 @@ export class NetfilterSocket implements NftDirect {
 
   /** Delete the conntrack entries published ports translated; how many went. */
   async forgetFlows(ports: PublishedPort[]): Promise<number> {
-    let deleted = 0;
-    for (const port of ports) deleted += await conntrackDeletePort(port, await this.open());
-    return deleted;
+    return ports.length ? conntrackDeletePorts(ports, await this.open()) : 0;
   }
 
   /** Close the socket once its reads are answered; a later read opens a new one. */

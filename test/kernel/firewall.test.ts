@@ -367,30 +367,33 @@ test('isolated internal networks may reuse a subnet; their flows never share con
   await cleanup(t, s, engine, []);
 });
 
-test('a UDP flow re-targets when a published port moves to another sandbox (its conntrack entries are flushed)', async (t) => {
+test('UDP flows re-target when published ports move to another sandbox (their conntrack entries are flushed, two ports in one pass)', async (t) => {
   const s = await scratch(t);
   const engine = await openEngine(t, s);
   const out = await outside(s, 6);
   const c = engine.controller;
   await c.createNetwork({ name: s.name('n'), ipam: { config: [{ subnet: '10.130.61.0/24' }] } });
   const port = 19000 + Math.floor(Math.random() * 1000);
-  const publish = [{ proto: 'udp' as const, hostIp: '0.0.0.0', hostPort: port, port: 53 }];
+  // Two host ports to the same port inside (docker run -p P:53/udp -p P+1:53/udp).
+  const publish = [0, 1].map((k) => ({ proto: 'udp' as const, hostIp: '0.0.0.0', hostPort: port + k, port: 53 }));
   const [a, b] = await Promise.all(['a', 'b'].map((x) => c.createSandbox({ name: s.name(x), ports: publish })));
   const answer = (sandbox: Sandbox, text: string) =>
     sandboxSpawn(sandbox, [process.execPath, '-e', `const u = require('dgram').createSocket('udp4'); u.on('message', (m, r) => u.send('${text}', r.port, r.address)); u.bind(53, () => console.log('ready'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
   const servers = [answer(a!, 'from a'), answer(b!, 'from b')];
   await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.stdout!.once('data', () => resolve()))));
   // One flow: the same source port every time, as a long-lived UDP client (DNS, syslog, a game) has.
-  const flow = (times: number) =>
-    sandboxExec(out.sandbox, [process.execPath, '-e', `const s = require('dgram').createSocket('udp4'); const got = []; s.on('message', (m) => got.push(String(m))); s.bind(40053, () => { let n = 0; const tick = () => { if (n++ < ${times}) { s.send('?', ${port}, '${out.hostAddress}'); setTimeout(tick, 100); } else { console.log(JSON.stringify(got)); process.exit(0); } }; tick(); })`], { timeoutMs: 10_000 });
+  const flow = (times: number, k: number) =>
+    sandboxExec(out.sandbox, [process.execPath, '-e', `const s = require('dgram').createSocket('udp4'); const got = []; s.on('message', (m) => got.push(String(m))); s.bind(${40053 + k}, () => { let n = 0; const tick = () => { if (n++ < ${times}) { s.send('?', ${port + k}, '${out.hostAddress}'); setTimeout(tick, 100); } else { console.log(JSON.stringify(got)); process.exit(0); } }; tick(); })`], { timeoutMs: 10_000 });
+  const flows = async (times: number) => (await Promise.all([0, 1].map((k) => flow(times, k)))).map((run) => JSON.parse(run.stdout) as string[]);
   try {
     await c.connect(s.name('n'), s.name('a'));
-    t.deepEqual(JSON.parse((await flow(3)).stdout), ['from a', 'from a', 'from a']);
+    t.deepEqual(await flows(3), [['from a', 'from a', 'from a'], ['from a', 'from a', 'from a']]);
     await c.disconnect(s.name('n'), s.name('a'));
     // A different address than a's (it would otherwise get a's back, and a stale entry would look right).
     await c.connect(s.name('n'), s.name('b'), { ipv4Address: '10.130.61.50' });
-    const after = JSON.parse((await flow(3)).stdout) as string[];
-    t.true(after.length > 0 && after.every((x) => x === 'from b'), `the flow now reaches b (${JSON.stringify(after)})`);
+    for (const [k, after] of (await flows(3)).entries()) {
+      t.true(after.length > 0 && after.every((x) => x === 'from b'), `the flow to host port ${port + k} now reaches b (${JSON.stringify(after)})`);
+    }
   } finally {
     servers.forEach((server) => server.kill('SIGKILL'));
   }
