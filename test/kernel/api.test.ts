@@ -56,6 +56,9 @@ test('the CLI creates, lists, inspects, connects, disconnects and removes networ
   t.true(ping(s.name('a'), '10.170.0.254'), 'the sandbox reaches its gateway');
   const exec = await d.yard(['sandbox', 'exec', s.name('a'), 'ip', '-o', '-4', 'addr', 'show', 'eth0']);
   t.regex(exec.stdout, /inet 10\.170\.0\.130\/24/, 'sandbox exec runs inside');
+  // Its exit status comes through, and a command killed by a signal exits 128 + the signal, as in a shell.
+  t.is((await d.yard(['sandbox', 'exec', s.name('a'), 'sh', '-c', 'exit 7'])).code, 7);
+  t.is((await d.yard(['sandbox', 'exec', s.name('a'), 'sh', '-c', 'kill -INT $$'])).code, 130);
   const containers = await d.yard(['network', 'inspect', '-f', '{{range $id, $c := .Containers}}{{$c.Name}} {{$c.IPv4Address}}{{end}}', 'web']);
   t.is(containers.stdout.trim(), `${s.name('a')} 10.170.0.130/24`);
 

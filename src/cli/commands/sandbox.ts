@@ -1,4 +1,5 @@
 /** `yard sandbox …`: Switchyard's sandboxes (network namespaces) through the engine API. */
+import os from 'node:os';
 import { flag, parseSubcommand, UsageError, type FlagSpec } from '../args.js';
 import type { Client } from '../client.js';
 import type { Io } from '../io.js';
@@ -93,7 +94,8 @@ export async function sandbox(argv: string[], client: Client, io: Io): Promise<n
           io.err(`yard sandbox exec: ${error.message}`);
           resolve(1);
         });
-        child.once('exit', (code, signal) => resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15)));
+        // A command killed by a signal exits 128 + its number, as a shell reports it.
+        child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
       });
     }
     case 'rm':
