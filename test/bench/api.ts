@@ -29,9 +29,18 @@ function median(values: number[]): number {
   return quantile(values, 0.5);
 }
 
-/** Docker 20.10 over its API with curl, in a namespace of its own (docker-ref.sh). */
-function dockerReference(): { network_create_ms: number; connect_ms: number; disconnect_ms: number } {
-  progress(`docker reference (docker-ref.sh ${N_OPS})`);
+interface DockerFigures {
+  network_create_ms: number;
+  connect_ms: number;
+  disconnect_ms: number;
+}
+
+/**
+ * Docker 20.10 over its API with curl, in a namespace of its own: docker-ref.sh (date + a curl
+ * process around each request), then test/bench/docker-curl-time.sh (curl's own time_total).
+ */
+function dockerReference(): { loop: DockerFigures; curlTime: DockerFigures & { ping_ms: number } } {
+  progress(`docker reference (docker-ref.sh ${N_OPS}, then docker-curl-time.sh ${N_OPS})`);
   // dockerd writes /etc/docker/key.json and its containerd /opt/containerd whatever its roots:
   // private empty directories over both in this mount namespace keep them off the host.
   for (const dir of ['/etc/docker', '/opt']) {
@@ -39,8 +48,8 @@ function dockerReference(): { network_create_ms: number; connect_ms: number; dis
     execFileSync('mount', ['-t', 'tmpfs', 'switchyard-bench', dir]);
   }
   try {
-    const out = execFileSync('bash', [DOCKER_REF, String(N_OPS)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    return JSON.parse(out.trim().split('\n').pop()!);
+    const run = (script: string) => JSON.parse(execFileSync('bash', [script, String(N_OPS)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!);
+    return { loop: run(DOCKER_REF), curlTime: run(path.join(root, 'test', 'bench', 'docker-curl-time.sh')) };
   } finally {
     for (const dir of ['/etc/docker', '/opt']) spawnSync('umount', [dir]);
   }
@@ -70,6 +79,26 @@ printf '{"network_create_ms":%s,"connect_ms":%s,"disconnect_ms":%s,"ping_ms":%s}
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
+/**
+ * The same operations timed by curl itself (`-w %{time_total}`: request to response, no process
+ * start), as docker-curl-time.sh times Docker: medians in ms. Networks tnet1..5, connects to tnet2.
+ */
+function curlTimeLoop(n: number): { network_create_ms: number; connect_ms: number; disconnect_ms: number; ping_ms: number } {
+  const script = `set -euo pipefail
+S=${SOCKET}; N=${n}
+timed() { curl -sf -o /dev/null -w '%{time_total}\\n' --unix-socket "$S" -H 'Content-Type: application/json' "$@"; }
+median() { sort -n | awk '{a[NR]=$1} END{ m = (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf("%.2f", m*1000) }'; }
+create=$(for i in 1 2 3 4 5; do timed -X POST -d "{\\"Name\\":\\"tnet$i\\",\\"Driver\\":\\"bridge\\"}" http://d/v1.41/networks/create; done | median)
+connect=$(for i in $(seq 0 $((N-1))); do timed -X POST -d "{\\"Container\\":\\"bs$i\\"}" http://d/v1.41/networks/tnet2/connect; done | median)
+disconnect=$(for i in $(seq 0 $((N-1))); do timed -X POST -d "{\\"Container\\":\\"bs$i\\"}" http://d/v1.41/networks/tnet2/disconnect; done | median)
+ping=$(for i in $(seq 1 $N); do timed http://d/_ping; done | median)
+for i in 1 2 3 4 5; do curl -sf -X DELETE --unix-socket "$S" http://d/v1.41/networks/tnet$i >/dev/null; done
+printf '{"network_create_ms":%s,"connect_ms":%s,"disconnect_ms":%s,"ping_ms":%s}\\n' "$create" "$connect" "$disconnect" "$ping"
+`;
+  const out = execFileSync('bash', ['-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
 /** Milliseconds of one command run to completion (it must succeed). */
 function timed(command: string, args: string[]): number {
   const t0 = performance.now();
@@ -83,9 +112,12 @@ function timed(command: string, args: string[]): number {
 // Kept-alive connections are dropped before each quiet pause: the daemon closes idle ones after 5 s,
 // and a request written as it does so fails with EPIPE.
 let agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-async function settle(): Promise<void> {
+function freshAgent(): void {
   agent.destroy();
   agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+}
+async function settle(): Promise<void> {
+  freshAgent();
   await quiet();
 }
 
@@ -133,7 +165,7 @@ function ipReference(): number {
 
 async function main(): Promise<void> {
   await quiet();
-  const docker = dockerReference();
+  const { loop: docker, curlTime: dockerCurlTime } = dockerReference();
   await quiet();
   const kernel = floor(1000);
 
@@ -167,6 +199,11 @@ async function main(): Promise<void> {
     net('api.network_create.net_of_loop', 20, loop.network_create_ms, docker.network_create_ms);
     net('api.connect.net_of_loop', N_OPS, loop.connect_ms, docker.connect_ms);
     net('api.disconnect.net_of_loop', N_OPS, loop.disconnect_ms, docker.disconnect_ms);
+    // And timed by curl itself on both sides (no process start in the figure at all).
+    const curlTime = curlTimeLoop(N_OPS);
+    for (const op of ['network_create', 'connect', 'disconnect', 'ping'] as const) {
+      infoLine(`api.${op}.curl_time`, op === 'network_create' ? 5 : N_OPS, curlTime[`${op}_ms`], 'ms', dockerCurlTime[`${op}_ms`], "curl -w %{time_total} on both sides (request to response, no process start); reference: Docker 20.10 timed the same way");
+    }
 
     progress('CLI: a process per command, yard and the docker CLI against this daemon');
     const cli = (binary: string, args: string[]) => timed(binary, ['-H', `unix://${SOCKET}`, ...args]);
@@ -181,6 +218,8 @@ async function main(): Promise<void> {
     }
     for (const [op, f] of Object.entries(figures)) infoLine(`cli.${op}.median`, 10, median(f.yard), 'ms', median(f.docker), 'yard process per command; reference: /usr/bin/docker (20.10) against the same daemon');
 
+    // The curl and CLI figures took longer than the daemon keeps an idle connection.
+    freshAgent();
     for (let i = 0; i < N_OPS; i++) await api('DELETE', `/sandboxes/bs${i}`);
     await settle();
     progress('API attach, N=1000, 100 clients in flight');
