@@ -198,7 +198,9 @@ test('addrList lists the addresses of one link as ip shows them, optionally of o
 
 // ---- IPv6 addresses ----
 
-test('an IPv6 address is usable at once: not tentative, and a second sandbox pings it', async (t) => {
+// Serial: the DAD check reads the flag within DAD's second, and the other tests of this file block
+// the process now and then (spawnSync of ip and ping), long enough for DAD to have finished.
+test.serial('an IPv6 address is usable at once: not tentative, and a second sandbox pings it', async (t) => {
   const s = await scratch(t);
   const pair = await twoSandboxesOnABridge(s);
   await addrAdd(pair.ha, 2, 'fd81:13::2/64');
@@ -214,8 +216,7 @@ test('an IPv6 address is usable at once: not tentative, and a second sandbox pin
   t.true(ping(pair.nb, 'fd81:13::2'), 'b pings a right away');
   // With dad: true the kernel does run duplicate address detection.
   await addrAdd(pair.ha, 2, 'fd81:13::12/64', { dad: true });
-  // Read at once over netlink (an `ip` process started under the suite's load can come after DAD's
-  // second is over); then `ip` shows DAD finishing, which it only does when it ran.
+  // Read at once over netlink; then `ip` shows DAD finishing, which it only does when it ran.
   const withDad = (await addrList(pair.ha, { link: 2, family: AF_INET6 })).find((a) => a.address === 'fd81:13::12')!;
   t.is(withDad.flags & 0x40 /* IFA_F_TENTATIVE */, 0x40, 'with DAD: tentative at first');
   t.is(withDad.flags & c.IFA_F_NODAD, 0);
