@@ -1,13 +1,14 @@
 /**
- * What the firewall reads on every network create and delete, read over nfnetlink directly: which
- * tables exist, and one chain's rules (handle and comment). libnftables builds its whole cache for
- * each list (~1.3 ms for `list tables` against ~0.1 ms for the one dump here, and a missing chain
- * was a failed list). Changes still go through libnftables (src/firewall/nft.ts). Its socket also
- * serves conntrack deletes (src/firewall/conntrack.ts).
+ * What the firewall does on every network create and delete and every connect and disconnect, over
+ * nfnetlink directly: read which tables exist and one chain's rules (handle and comment), write
+ * endpoint set elements (one batch, all or none), and delete conntrack entries (conntrack.ts).
+ * libnftables builds its whole cache for each call (~1.3 ms for `list tables` against ~0.1 ms for
+ * the one dump here, and a missing chain was a failed list). Everything else (tables, chains, rules,
+ * the rebuild at engine start) still goes through libnftables (src/firewall/nft.ts).
  *
- * The reads share one socket for the engine's life: closing a NETLINK_NETFILTER socket makes
+ * All of it shares one socket for the engine's life: closing a NETLINK_NETFILTER socket makes
  * nf_tables finish the cleanup of earlier transactions first (an RCU grace period, 4-15 ms measured
- * here, on the JS thread), so a socket per read cost more than the read.
+ * here, on the JS thread), so a socket per call cost more than the call.
  */
 import { NetlinkSocket } from '../netlink/socket.js';
 import { KernelError } from '../netlink/errors.js';
