@@ -82,6 +82,37 @@ static int get_int(napi_env env, napi_value value, int *out) {
   return napi_get_value_int32(env, value, out) == napi_ok;
 }
 
+/* The call's one string argument, copied (the caller frees it); NULL, with a TypeError naming
+ * `usage` thrown, when it has none. */
+static char *string_arg(napi_env env, napi_callback_info info, const char *usage) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char *s = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= 1) s = get_string(env, argv[0]);
+  if (!s) napi_throw_type_error(env, NULL, usage);
+  return s;
+}
+
+/* What libnftables gave, as a JS value: its output (a string), or, when rc < 0 (*failed set), an
+ * Error with its text and the `errno` the text names. */
+static napi_value nft_value(napi_env env, int rc, const char *output, const char *error, int error_number, int *failed) {
+  napi_value value;
+  *failed = rc < 0;
+  if (!*failed) {
+    napi_create_string_utf8(env, output ? output : "", NAPI_AUTO_LENGTH, &value);
+    return value;
+  }
+  napi_value message;
+  napi_create_string_utf8(env, error ? error : "libnftables failed", NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, NULL, message, &value);
+  if (error_number) {
+    napi_value number;
+    napi_create_int32(env, error_number, &number);
+    napi_set_named_property(env, value, "errno", number);
+  }
+  return value;
+}
+
 static napi_value make_error(napi_env env, int err, const char *step) {
   napi_value message, error, number, step_value;
   const char *text = strerror(err);
@@ -220,19 +251,7 @@ static void complete(napi_env env, napi_status status, void *data) {
       break;
     }
     case JOB_NFT:
-      if (j->result < 0) {
-        napi_value message;
-        napi_create_string_utf8(env, j->nft_error ? j->nft_error : "libnftables failed", NAPI_AUTO_LENGTH, &message);
-        napi_create_error(env, NULL, message, &value);
-        if (j->nft_errno) {
-          napi_value number;
-          napi_create_int32(env, j->nft_errno, &number);
-          napi_set_named_property(env, value, "errno", number);
-        }
-        failed = 1;
-      } else {
-        napi_create_string_utf8(env, j->nft_output ? j->nft_output : "", NAPI_AUTO_LENGTH, &value);
-      }
+      value = nft_value(env, j->result, j->nft_output, j->nft_error, j->nft_errno, &failed);
       break;
     case JOB_ICMP:
       if (j->result64 == -ETIMEDOUT) {
@@ -494,51 +513,28 @@ static napi_value nl_transact_now_js(napi_env env, napi_callback_info info) {
  * on a libuv worker; resolves with libnftables' JSON output ("" for commands that print nothing),
  * rejects with its error text (and `errno` when the text names one). */
 static napi_value nft_run_js(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *document = string_arg(env, info, "nftRun: (document: string)");
+  if (!document) return NULL;
   job *j = new_job(JOB_NFT);
-  j->data = argc >= 1 ? get_string(env, argv[0]) : NULL;
-  if (!j->data) {
-    free_job(env, j);
-    napi_throw_type_error(env, NULL, "nftRun: (document: string)");
-    return NULL;
-  }
+  j->data = document;
   return queue(env, j, "switchyard.nftRun");
 }
 
 /* nftRunNow(document: string): string (throws) — nftRun on the calling (JS) thread. */
 static napi_value nft_run_now_js(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  char *document = argc >= 1 ? get_string(env, argv[0]) : NULL;
-  if (!document) {
-    napi_throw_type_error(env, NULL, "nftRunNow: (document: string)");
-    return NULL;
-  }
+  char *document = string_arg(env, info, "nftRunNow: (document: string)");
+  if (!document) return NULL;
   char *output = NULL, *error = NULL;
-  int error_number = 0;
+  int error_number = 0, failed;
   int rc = nft_run(document, &output, &error, &error_number);
   free(document);
-  napi_value value;
-  if (rc < 0) {
-    napi_value message;
-    napi_create_string_utf8(env, error ? error : "libnftables failed", NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, NULL, message, &value);
-    if (error_number) {
-      napi_value number;
-      napi_create_int32(env, error_number, &number);
-      napi_set_named_property(env, value, "errno", number);
-    }
-    free(output);
-    free(error);
+  napi_value value = nft_value(env, rc, output, error, error_number, &failed);
+  free(output);
+  free(error);
+  if (failed) {
     napi_throw(env, value);
     return NULL;
   }
-  napi_create_string_utf8(env, output ? output : "", NAPI_AUTO_LENGTH, &value);
-  free(output);
-  free(error);
   return value;
 }
 
@@ -617,14 +613,8 @@ static napi_value thread_sleeps_js(napi_env env, napi_callback_info info) {
 
 /* makeSharedMountpoint(dir: string): void (throws) */
 static napi_value make_shared_js(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  char *dir = get_string(env, argv[0]);
-  if (!dir) {
-    napi_throw_type_error(env, NULL, "makeSharedMountpoint: (dir: string)");
-    return NULL;
-  }
+  char *dir = string_arg(env, info, "makeSharedMountpoint: (dir: string)");
+  if (!dir) return NULL;
   int rc = make_shared_mountpoint(dir);
   free(dir);
   if (rc < 0) napi_throw(env, make_error(env, -rc, "make shared mount point"));
@@ -633,14 +623,8 @@ static napi_value make_shared_js(napi_env env, napi_callback_info info) {
 
 /* lockFile(path: string): number (throws, errno EAGAIN/EACCES when held). Synchronous: it never waits. */
 static napi_value lock_file_js(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  char *path = argc >= 1 ? get_string(env, argv[0]) : NULL;
-  if (!path) {
-    napi_throw_type_error(env, NULL, "lockFile: (path: string)");
-    return NULL;
-  }
+  char *path = string_arg(env, info, "lockFile: (path: string)");
+  if (!path) return NULL;
   int rc = lock_file(path);
   free(path);
   if (rc < 0) {
@@ -654,14 +638,8 @@ static napi_value lock_file_js(napi_env env, napi_callback_info info) {
 
 /* lockHolder(path: string): number (0 nobody, a pid, -1 an OFD lock; throws) */
 static napi_value lock_holder_js(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  char *path = argc >= 1 ? get_string(env, argv[0]) : NULL;
-  if (!path) {
-    napi_throw_type_error(env, NULL, "lockHolder: (path: string)");
-    return NULL;
-  }
+  char *path = string_arg(env, info, "lockHolder: (path: string)");
+  if (!path) return NULL;
   int holder = 0;
   int rc = lock_holder(path, &holder);
   free(path);
