@@ -8,6 +8,7 @@ import { closeSync } from 'node:fs';
 import { native } from '../../native/index.js';
 import { KernelError, NetlinkError, fromNative } from './errors.js';
 import { INLINE_MAX_BATCH, inline, inlineAllowed, onWorker } from './inline.js';
+import { nfgenmsg } from './codec.js';
 import {
   NLMSGERR_ATTR_MSG,
   NLMSG_DONE,
@@ -126,7 +127,7 @@ export class NetlinkSocket {
       if (this.seq === 0) this.seq = 1;
       return this.seq;
     };
-    const nfgen = Buffer.from([0, 0, (resId >> 8) & 0xff, resId & 0xff]); // AF_UNSPEC, version 0, res_id big endian
+    const nfgen = nfgenmsg(0, resId);
     const begin = header(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, next(), nfgen);
     const first = (this.seq + 1) >>> 0 || 1;
     const messages = parts.map((part) => header(part.type, NLM_F_REQUEST | NLM_F_ACK | part.flags, next(), part.payload));
@@ -265,51 +266,65 @@ export class NetlinkSocket {
   }
 
   private dispatch(batch: Pending[], data: Buffer): void {
-    const bySeq = new Map(batch.flatMap((pending) => Array.from({ length: pending.finals }, (_, i) => [(pending.seq + i) >>> 0, pending] as const)));
-    const remaining = new Map(batch.map((pending) => [pending, pending.finals]));
-    const guarded = new Map(batch.flatMap((pending) => (pending.guards ?? []).map((seq) => [seq, pending] as const)));
-    for (let offset = 0; offset + HEADER <= data.length; ) {
-      const length = data.readUInt32LE(offset);
-      if (length < HEADER || offset + length > data.length) break;
-      const type = data.readUInt16LE(offset + 4);
-      const flags = data.readUInt16LE(offset + 6);
-      const seq = data.readUInt32LE(offset + 8);
-      const payload = data.subarray(offset + HEADER, offset + length);
-      offset += (length + 3) & ~3;
+    // Each acknowledged sequence number to its request (an nfnetlink batch has several, and its
+    // begin and end as guards), and how many finals each still waits for.
+    const bySeq = new Map<number, Pending>();
+    const guarded = new Map<number, Pending>();
+    const remaining = new Map<Pending, number>();
+    for (const pending of batch) {
+      for (let i = 0; i < pending.finals; i++) bySeq.set((pending.seq + i) >>> 0, pending);
+      for (const seq of pending.guards ?? []) guarded.set(seq, pending);
+      remaining.set(pending, pending.finals);
+    }
+    forEachMessage(data, (type, flags, seq, payload) => {
       const guard = guarded.get(seq);
-      if (guard && !guard.settled && type === NLMSG_ERROR && payload.length >= 4 && payload.readInt32LE(0) !== 0) {
+      if (guard && !guard.settled && type === NLMSG_ERROR && errnoOf(payload) !== 0) {
         guard.settled = true;
-        guard.reject(new NetlinkError(guard.op, -payload.readInt32LE(0), extAckMessage(payload, flags)));
-        continue;
+        guard.reject(new NetlinkError(guard.op, errnoOf(payload), extAckMessage(payload, flags)));
+        return;
       }
       const pending = bySeq.get(seq);
-      if (!pending || pending.settled) continue;
+      if (!pending || pending.settled) return;
       if (flags & NLM_F_DUMP_INTR) pending.interrupted = true;
       if (type === NLMSG_ERROR || type === NLMSG_DONE) {
-        const errno = payload.length >= 4 ? -payload.readInt32LE(0) : 0;
+        const errno = errnoOf(payload);
         const left = remaining.get(pending)! - 1;
         remaining.set(pending, left);
-        if (errno === 0 && left > 0) continue;
+        if (errno === 0 && left > 0) return;
         pending.settled = true;
         if (errno !== 0) pending.reject(new NetlinkError(pending.op, errno, type === NLMSG_ERROR ? extAckMessage(payload, flags) : undefined));
         else if (pending.interrupted) pending.reject(new NetlinkError(pending.op, 4 /* EINTR: dump changed */));
         else pending.resolve(pending.replies);
-        continue;
+        return;
       }
       pending.replies.push({ type, flags, payload });
-    }
+    });
   }
+}
+
+/**
+ * Each whole message in `data`, in order, with its header fields and payload; `visit` returning true
+ * stops the walk.
+ */
+function forEachMessage(data: Buffer, visit: (type: number, flags: number, seq: number, payload: Buffer) => boolean | void): void {
+  for (let offset = 0; offset + HEADER <= data.length; ) {
+    const length = data.readUInt32LE(offset);
+    if (length < HEADER || offset + length > data.length) return;
+    if (visit(data.readUInt16LE(offset + 4), data.readUInt16LE(offset + 6), data.readUInt32LE(offset + 8), data.subarray(offset + HEADER, offset + length))) return;
+    offset += (length + 3) & ~3;
+  }
+}
+
+/** The errno an NLMSG_ERROR or NLMSG_DONE carries (0: an acknowledgement). */
+function errnoOf(payload: Buffer): number {
+  return payload.length >= 4 ? -payload.readInt32LE(0) : 0;
 }
 
 /** Whether `data` holds an error (not an acknowledgement) for sequence number `seq`. */
 function errorFor(data: Buffer, seq: number): boolean {
-  for (let offset = 0; offset + HEADER <= data.length; ) {
-    const length = data.readUInt32LE(offset);
-    if (length < HEADER || offset + length > data.length) return false;
-    if (data.readUInt16LE(offset + 4) === NLMSG_ERROR && data.readUInt32LE(offset + 8) === seq && length >= HEADER + 4 && data.readInt32LE(offset + HEADER) !== 0) return true;
-    offset += (length + 3) & ~3;
-  }
-  return false;
+  let found = false;
+  forEachMessage(data, (type, _flags, messageSeq, payload) => (found = type === NLMSG_ERROR && messageSeq === seq && errnoOf(payload) !== 0));
+  return found;
 }
 
 /** One netlink message: header (length, type, flags, seq, port id 0), then the payload. */
