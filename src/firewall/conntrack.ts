@@ -8,12 +8,11 @@ import { NetlinkSocket } from '../netlink/socket.js';
 import net from 'node:net';
 import { AF_INET, AF_INET6, formatIp, parseIp } from '../netlink/ip.js';
 import type { PublishedPort } from './ruleset.js';
-import { attr, forEachAttr } from '../netlink/codec.js';
+import { attr, forEachAttr, nfgenmsg } from '../netlink/codec.js';
 
 const NFNL_SUBSYS_CTNETLINK = 1;
 const IPCTNL_MSG_CT_GET = 1;
 const IPCTNL_MSG_CT_DELETE = 2;
-const NFNETLINK_V0 = 0;
 const CTA_TUPLE_ORIG = 1;
 const CTA_TUPLE_REPLY = 2;
 const CTA_TUPLE_IP = 1;
@@ -25,14 +24,6 @@ const CTA_PROTO_NUM = 1;
 const CTA_PROTO_DST_PORT = 3;
 const NLA_F_NESTED = 0x8000;
 const PROTOCOLS = { tcp: 6, udp: 17 } as const;
-
-/** nfgenmsg: family, version, resource id (big endian). */
-function nfgenmsg(family: number): Buffer {
-  const out = Buffer.alloc(4);
-  out.writeUInt8(family, 0);
-  out.writeUInt8(NFNETLINK_V0, 1);
-  return out;
-}
 
 interface Entry {
   proto: number;

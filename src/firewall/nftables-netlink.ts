@@ -12,7 +12,7 @@
  */
 import { NetlinkSocket } from '../netlink/socket.js';
 import { KernelError } from '../netlink/errors.js';
-import { attr, forEachAttr } from '../netlink/codec.js';
+import { attr, forEachAttr, nfgenmsg } from '../netlink/codec.js';
 import type { ElementChange, NftDirect } from './firewall.js';
 import { ENDPOINT_SETS } from './ruleset.js';
 import { parseIp } from '../netlink/ip.js';
@@ -52,13 +52,6 @@ const FAMILY_NAMES = Object.fromEntries(Object.entries(FAMILIES).map(([name, num
 const type = (message: number) => (NFNL_SUBSYS_NFTABLES << 8) | message;
 const cstring = (text: string) => Buffer.from(`${text}\0`);
 const text = (value: Buffer) => value.toString('utf8').replace(/\0.*$/s, '');
-
-/** nfgenmsg: family, version 0, resource id 0. */
-function nfgenmsg(family: number): Buffer {
-  const out = Buffer.alloc(4);
-  out.writeUInt8(family, 0);
-  return out;
-}
 
 function familyNumber(family: string): number {
   const number = FAMILIES[family];

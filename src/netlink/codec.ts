@@ -27,6 +27,11 @@ export function attr(type: number, value: Buffer): Buffer {
 }
 
 export const u8 = (value: number): Buffer => Buffer.from([value & 0xff]);
+
+/** nfnetlink's header after the netlink one (nfgenmsg): family, version 0, resource id (big endian). */
+export function nfgenmsg(family: number, resId = 0): Buffer {
+  return Buffer.from([family & 0xff, 0, (resId >> 8) & 0xff, resId & 0xff]);
+}
 export function u16(value: number): Buffer {
   const out = Buffer.alloc(2);
   out.writeUInt16LE(value);
