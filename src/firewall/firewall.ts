@@ -41,7 +41,7 @@ const FORWARDING = { 4: '/proc/sys/net/ipv4/ip_forward', 6: '/proc/sys/net/ipv6/
  */
 export interface NftDirect {
   tables(): Promise<Array<{ family: string; name: string }>>;
-  chainRules(family: string, table: string, chain: string): Promise<Array<{ handle: number; comment?: string }> | null>;
+  chainRules(family: string, table: string, chain: string): Promise<DockerUserRule[] | null>;
   /**
    * Add or delete endpoint set elements in the bridge table `table`, in one transaction (all or
    * none). A delete of an element that is not there counts as done.
@@ -51,6 +51,9 @@ export interface NftDirect {
   forgetFlows?(ports: PublishedPort[]): Promise<number>;
   close?(): void;
 }
+
+/** A rule as read (DOCKER-USER's): its handle, and its comment when it has one. */
+export type DockerUserRule = { handle: number; comment?: string };
 
 /** One endpoint set element added or deleted. */
 export interface ElementChange {
@@ -82,7 +85,7 @@ export class Firewall {
       chainRules: async (family, table, name) => {
         const items = await this.list({ list: { chain: { family, table, name } } });
         if (!items.some((item) => item.chain)) return null;
-        return items.flatMap((item) => (item.rule ? [item.rule as { handle: number; comment?: string }] : []));
+        return items.flatMap((item) => (item.rule ? [item.rule as DockerUserRule] : []));
       },
     };
     this.list = async (command) => {
@@ -253,22 +256,34 @@ export class Firewall {
   /** The commands syncDockerUser applies: one list of the tables, and of DOCKER-USER where dockerd made it. */
   private async dockerUserCommands(add: FirewallNetwork[], all: boolean, removed?: FirewallNetwork): Promise<NftCommand[]> {
     const commands: NftCommand[] = [];
-    const mine = dockerUserMark(this.prefix);
-    // Without dockerd (no `filter` table of iptables-nft) this one list is all it costs.
-    const tables = await this.direct.tables();
-    const families = DOCKER_USER_FAMILIES.filter((family) => tables.some((table) => table.family === family && table.name === 'filter'));
-    for (const family of families) {
-      const chain = await this.direct.chainRules(family, 'filter', 'DOCKER-USER');
-      if (!chain) continue;
-      const rules = chain.filter((rule) => rule.comment?.startsWith(mine));
-      const gone = (network: FirewallNetwork) => rules.filter((rule) => rule.comment!.startsWith(`${dockerUserMark(this.prefix, network)} `));
+    for (const { family, rules, of } of await this.dockerUserChains()) {
       let inserts = add;
       if (!all && rules.length === 0 && add.length > 0) inserts = [...this.networks.values()];
-      const deletes = all ? rules : [...add, ...(removed ? [removed] : [])].flatMap(gone);
+      const deletes = all ? rules : [...add, ...(removed ? [removed] : [])].flatMap(of);
       commands.push(...dockerUserDeleteCommands(family, deletes.map((rule) => rule.handle)));
       for (const network of inserts) commands.push(...dockerUserAddCommands(family, this.prefix, network));
     }
     return commands;
+  }
+
+  /**
+   * This engine's rules in DOCKER-USER, in each family where dockerd made the chain, and a network's
+   * among them. Without dockerd (no `filter` table of iptables-nft) one dump of the table names is
+   * all it costs.
+   */
+  private async dockerUserChains(): Promise<Array<{ family: (typeof DOCKER_USER_FAMILIES)[number]; rules: DockerUserRule[]; of(network: FirewallNetwork): DockerUserRule[] }>> {
+    const mine = dockerUserMark(this.prefix);
+    const tables = await this.direct.tables();
+    const chains = [];
+    for (const family of DOCKER_USER_FAMILIES) {
+      if (!tables.some((table) => table.family === family && table.name === 'filter')) continue;
+      const chain = await this.direct.chainRules(family, 'filter', 'DOCKER-USER');
+      if (!chain) continue;
+      const rules = chain.filter((rule) => rule.comment?.startsWith(mine));
+      const of = (network: FirewallNetwork) => rules.filter((rule) => rule.comment!.startsWith(`${dockerUserMark(this.prefix, network)} `));
+      chains.push({ family, rules, of });
+    }
+    return chains;
   }
 
   /**
@@ -280,16 +295,10 @@ export class Firewall {
   reconcileDockerUser(): Promise<number> {
     return this.serial(async () => {
       const commands: NftCommand[] = [];
-      const mine = dockerUserMark(this.prefix);
-      const tables = await this.direct.tables();
-      for (const family of DOCKER_USER_FAMILIES.filter((f) => tables.some((table) => table.family === f && table.name === 'filter'))) {
-        const chain = await this.direct.chainRules(family, 'filter', 'DOCKER-USER');
-        if (!chain) continue;
-        const rules = chain.filter((rule) => rule.comment?.startsWith(mine));
-        const networks = [...this.networks.values()];
-        const of = (network: FirewallNetwork) => rules.filter((rule) => rule.comment!.startsWith(`${dockerUserMark(this.prefix, network)} `));
+      const networks = [...this.networks.values()];
+      for (const { family, rules, of } of await this.dockerUserChains()) {
         const incomplete = networks.filter((network) => of(network).length !== dockerUserAddCommands(family, this.prefix, network).length);
-        const stale = rules.filter((rule) => !networks.some((network) => rule.comment!.startsWith(`${dockerUserMark(this.prefix, network)} `)));
+        const stale = rules.filter((rule) => !networks.some((network) => of(network).includes(rule)));
         commands.push(...dockerUserDeleteCommands(family, [...stale, ...incomplete.flatMap(of)].map((rule) => rule.handle)));
         for (const network of incomplete) commands.push(...dockerUserAddCommands(family, this.prefix, network));
       }
