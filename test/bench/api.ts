@@ -55,44 +55,32 @@ function dockerReference(): { loop: DockerFigures; curlTime: DockerFigures & { p
   }
 }
 
-/**
- * network create (default pools), connect and disconnect of N sandboxes, and GET /_ping, over the
- * socket with curl and timed with date, exactly as docker-ref.sh times Docker: medians in ms.
- */
-function curlLoop(n: number): { network_create_ms: number; connect_ms: number; disconnect_ms: number; ping_ms: number } {
-  const script = `set -euo pipefail
-S=${SOCKET}; N=${n}
-api() { curl -sf --unix-socket "$S" -H 'Content-Type: application/json' "$@"; }
-ms() { date +%s%N; }
-median() { sort -n | awk '{a[NR]=$1} END{ m = (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf("%.1f", m/1000) }'; }
-t=(); for i in $(seq 1 20); do s=$(ms); api -X POST -d "{\\"Name\\":\\"refnet$i\\",\\"Driver\\":\\"bridge\\"}" http://d/v1.41/networks/create >/dev/null; t+=($(( ($(ms)-s)/1000 ))); done
-net_create=$(printf '%s\\n' "\${t[@]}" | median)
-t=(); for i in $(seq 0 $((N-1))); do s=$(ms); api -X POST -d "{\\"Container\\":\\"bs$i\\"}" http://d/v1.41/networks/refnet2/connect >/dev/null; t+=($(( ($(ms)-s)/1000 ))); done
-connect=$(printf '%s\\n' "\${t[@]}" | median)
-t=(); for i in $(seq 0 $((N-1))); do s=$(ms); api -X POST -d "{\\"Container\\":\\"bs$i\\"}" http://d/v1.41/networks/refnet2/disconnect >/dev/null; t+=($(( ($(ms)-s)/1000 ))); done
-disconnect=$(printf '%s\\n' "\${t[@]}" | median)
-t=(); for i in $(seq 1 $N); do s=$(ms); api http://d/_ping >/dev/null; t+=($(( ($(ms)-s)/1000 ))); done
-ping=$(printf '%s\\n' "\${t[@]}" | median)
-printf '{"network_create_ms":%s,"connect_ms":%s,"disconnect_ms":%s,"ping_ms":%s}\\n' "$net_create" "$connect" "$disconnect" "$ping"
-`;
-  const out = execFileSync('bash', ['-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  return JSON.parse(out.trim().split('\n').pop()!);
-}
+type CurlFigures = { network_create_ms: number; connect_ms: number; disconnect_ms: number; ping_ms: number };
 
 /**
- * The same operations timed by curl itself (`-w %{time_total}`: request to response, no process
- * start), as docker-curl-time.sh times Docker: medians in ms. Networks tnet1..5, connects to tnet2.
+ * network create (default pools) of `creates` networks `<prefix>1..`, connect and disconnect of
+ * sandboxes bs0..bs<n-1> to `<prefix>2`, and GET /_ping, over the socket with curl; medians in ms.
+ * Timed by `how`:
+ * - `loop`: `date` around one `curl` process per request, exactly as docker-ref.sh times Docker;
+ * - `curl`: curl's own `-w %{time_total}` (request to response, no process start), as
+ *   docker-curl-time.sh times Docker.
+ * With `remove`, the networks go afterwards.
  */
-function curlTimeLoop(n: number): { network_create_ms: number; connect_ms: number; disconnect_ms: number; ping_ms: number } {
+function curlFigures(n: number, how: 'loop' | 'curl', nets: { prefix: string; creates: number; remove: boolean }): CurlFigures {
+  const timed =
+    how === 'loop'
+      ? `timed() { local s; s=$(date +%s%N); curl -sf -o /dev/null --unix-socket "$S" -H 'Content-Type: application/json' "$@"; echo $(( ($(date +%s%N)-s)/1000 )); }; SCALE=0.001`
+      : `timed() { curl -sf -o /dev/null -w '%{time_total}\\n' --unix-socket "$S" -H 'Content-Type: application/json' "$@"; }; SCALE=1000`;
+  const { prefix, creates } = nets;
   const script = `set -euo pipefail
 S=${SOCKET}; N=${n}
-timed() { curl -sf -o /dev/null -w '%{time_total}\\n' --unix-socket "$S" -H 'Content-Type: application/json' "$@"; }
-median() { sort -n | awk '{a[NR]=$1} END{ m = (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf("%.2f", m*1000) }'; }
-create=$(for i in 1 2 3 4 5; do timed -X POST -d "{\\"Name\\":\\"tnet$i\\",\\"Driver\\":\\"bridge\\"}" http://d/v1.41/networks/create; done | median)
-connect=$(for i in $(seq 0 $((N-1))); do timed -X POST -d "{\\"Container\\":\\"bs$i\\"}" http://d/v1.41/networks/tnet2/connect; done | median)
-disconnect=$(for i in $(seq 0 $((N-1))); do timed -X POST -d "{\\"Container\\":\\"bs$i\\"}" http://d/v1.41/networks/tnet2/disconnect; done | median)
+${timed}
+median() { sort -n | awk -v scale=$SCALE '{a[NR]=$1} END{ m = (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf("%.2f", m*scale) }'; }
+create=$(for i in $(seq 1 ${creates}); do timed -X POST -d "{\\"Name\\":\\"${prefix}$i\\",\\"Driver\\":\\"bridge\\"}" http://d/v1.41/networks/create; done | median)
+connect=$(for i in $(seq 0 $((N-1))); do timed -X POST -d "{\\"Container\\":\\"bs$i\\"}" http://d/v1.41/networks/${prefix}2/connect; done | median)
+disconnect=$(for i in $(seq 0 $((N-1))); do timed -X POST -d "{\\"Container\\":\\"bs$i\\"}" http://d/v1.41/networks/${prefix}2/disconnect; done | median)
 ping=$(for i in $(seq 1 $N); do timed http://d/_ping; done | median)
-for i in 1 2 3 4 5; do curl -sf -X DELETE --unix-socket "$S" http://d/v1.41/networks/tnet$i >/dev/null; done
+${nets.remove ? `for i in $(seq 1 ${creates}); do curl -sf -X DELETE --unix-socket "$S" http://d/v1.41/networks/${prefix}$i >/dev/null; done` : ''}
 printf '{"network_create_ms":%s,"connect_ms":%s,"disconnect_ms":%s,"ping_ms":%s}\\n' "$create" "$connect" "$disconnect" "$ping"
 `;
   const out = execFileSync('bash', ['-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -179,7 +167,7 @@ async function main(): Promise<void> {
     await quiet();
     progress(`API with curl: network creates, ${N_OPS} connects and disconnects, timed as docker-ref.sh times Docker`);
     for (let i = 0; i < N_OPS; i++) await api('POST', '/sandboxes/create', { Name: `bs${i}` });
-    const loop = curlLoop(N_OPS);
+    const loop = curlFigures(N_OPS, 'loop', { prefix: 'refnet', creates: 20, remove: false });
     // Default pools go back (the CLI figures below use refnet3 and refnet4).
     for (let i = 5; i <= 20; i++) await api('DELETE', `/networks/refnet${i}`);
     ratioLine('api.network_create.median', 20, loop.network_create_ms, 'ms', docker.network_create_ms, 0.1, 'curl per request, timed as docker-ref.sh (date + curl processes included on both sides)');
@@ -200,7 +188,7 @@ async function main(): Promise<void> {
     net('api.connect.net_of_loop', N_OPS, loop.connect_ms, docker.connect_ms);
     net('api.disconnect.net_of_loop', N_OPS, loop.disconnect_ms, docker.disconnect_ms);
     // And timed by curl itself on both sides (no process start in the figure at all).
-    const curlTime = curlTimeLoop(N_OPS);
+    const curlTime = curlFigures(N_OPS, 'curl', { prefix: 'tnet', creates: 5, remove: true });
     for (const op of ['network_create', 'connect', 'disconnect', 'ping'] as const) {
       infoLine(`api.${op}.curl_time`, op === 'network_create' ? 5 : N_OPS, curlTime[`${op}_ms`], 'ms', dockerCurlTime[`${op}_ms`], "curl -w %{time_total} on both sides (request to response, no process start); reference: Docker 20.10 timed the same way");
     }
