@@ -297,9 +297,11 @@ export class Firewall {
       const commands: NftCommand[] = [];
       const networks = [...this.networks.values()];
       for (const { family, rules, of } of await this.dockerUserChains()) {
-        const incomplete = networks.filter((network) => of(network).length !== dockerUserAddCommands(family, this.prefix, network).length);
-        const stale = rules.filter((rule) => !networks.some((network) => of(network).includes(rule)));
-        commands.push(...dockerUserDeleteCommands(family, [...stale, ...incomplete.flatMap(of)].map((rule) => rule.handle)));
+        const owned = new Map(networks.map((network) => [network, of(network)]));
+        const incomplete = networks.filter((network) => owned.get(network)!.length !== dockerUserAddCommands(family, this.prefix, network).length);
+        const kept = new Set([...owned.values()].flat());
+        const stale = rules.filter((rule) => !kept.has(rule));
+        commands.push(...dockerUserDeleteCommands(family, [...stale, ...incomplete.flatMap((network) => owned.get(network)!)].map((rule) => rule.handle)));
         for (const network of incomplete) commands.push(...dockerUserAddCommands(family, this.prefix, network));
       }
       if (commands.length) await this.apply(commands);
