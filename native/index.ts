@@ -33,7 +33,7 @@ export interface NativeAddon {
    */
   nlTransactNow(fd: number, request: Buffer, firstSeq: number, count: number): Buffer | [Buffer, number];
   /** Several sockets' batches in one worker job (one thread hop): a Buffer of replies, or the errno, per batch. */
-  nlTransactMany(batches: Array<[fd: number, request: Buffer, firstSeq: number, count: number]>, timeoutMs: number): Promise<Array<Buffer | number>>;
+  nlTransactMany(batches: Array<[fd: number, request: Buffer, firstSeq: number, count: number, timeoutMs: number]>): Promise<Array<Buffer | number>>;
   /** ICMP echo on a raw socket until the first reply: microseconds, or null on timeout. */
   icmpEcho(fd: number, family: number, dst: Buffer, ident: number, timeoutMs: number, intervalMs: number): Promise<number | null>;
   /**

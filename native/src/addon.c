@@ -26,6 +26,7 @@ typedef struct {
   const uint8_t *bytes;
   size_t len;
   uint32_t first_seq, count;
+  int timeout_ms;
   int result;
   uint8_t *out;
   size_t out_len;
@@ -175,7 +176,7 @@ static void execute(napi_env env, void *data) {
     case JOB_NL_MANY:
       for (size_t i = 0; i < j->nl_count; i++) {
         nl_item *it = &j->nl_items[i];
-        it->result = nl_transact(it->fd, it->bytes, it->len, it->first_seq, it->count, j->b, &it->out, &it->out_len);
+        it->result = nl_transact(it->fd, it->bytes, it->len, it->first_seq, it->count, it->timeout_ms, &it->out, &it->out_len);
       }
       break;
     case JOB_NFT:
@@ -538,24 +539,25 @@ static napi_value nft_run_now_js(napi_env env, napi_callback_info info) {
   return value;
 }
 
-/* nlTransactMany(batches: [fd, request: Buffer, firstSeq, count][], timeoutMs): Promise<(Buffer | errno)[]>
- * Several sockets' batches in one worker job: one thread hop for many sandboxes. */
+/* nlTransactMany(batches: [fd, request: Buffer, firstSeq, count, timeoutMs][]): Promise<(Buffer | errno)[]>
+ * Several sockets' batches in one worker job: one thread hop for many sandboxes. Each batch has its
+ * own timeout (0: answered inside send, never waited for; see nl_transact). */
 static napi_value nl_transact_many_js(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 1;
+  napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   job *j = new_job(JOB_NL_MANY);
   uint32_t count;
-  if (napi_get_array_length(env, argv[0], &count) != napi_ok || !get_int(env, argv[1], &j->b)) {
+  if (napi_get_array_length(env, argv[0], &count) != napi_ok) {
     free_job(env, j);
-    napi_throw_type_error(env, NULL, "nlTransactMany: (batches, timeoutMs)");
+    napi_throw_type_error(env, NULL, "nlTransactMany: (batches)");
     return NULL;
   }
   j->nl_items = calloc(count ? count : 1, sizeof(nl_item));
   j->nl_keep = calloc(count ? count : 1, sizeof(napi_ref));
   j->nl_count = count;
   for (uint32_t i = 0; i < count; i++) {
-    napi_value row, fd, buf, seq, n;
+    napi_value row, fd, buf, seq, n, wait;
     void *bytes;
     size_t len;
     int first_seq, number;
@@ -564,10 +566,11 @@ static napi_value nl_transact_many_js(napi_env env, napi_callback_info info) {
     napi_get_element(env, row, 1, &buf);
     napi_get_element(env, row, 2, &seq);
     napi_get_element(env, row, 3, &n);
+    napi_get_element(env, row, 4, &wait);
     if (!get_int(env, fd, &j->nl_items[i].fd) || napi_get_buffer_info(env, buf, &bytes, &len) != napi_ok ||
-        !get_int(env, seq, &first_seq) || !get_int(env, n, &number)) {
+        !get_int(env, seq, &first_seq) || !get_int(env, n, &number) || !get_int(env, wait, &j->nl_items[i].timeout_ms)) {
       free_job(env, j);
-      napi_throw_type_error(env, NULL, "nlTransactMany: each batch is [fd, request, firstSeq, count]");
+      napi_throw_type_error(env, NULL, "nlTransactMany: each batch is [fd, request, firstSeq, count, timeoutMs]");
       return NULL;
     }
     j->nl_items[i].bytes = bytes;

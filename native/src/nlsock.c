@@ -87,7 +87,10 @@ int nl_transact(int fd, const uint8_t *buf, size_t len, uint32_t first_seq, uint
   uint8_t *data = NULL;
   size_t used = 0;
   uint32_t finals = 0;
-  rc = collect(fd, first_seq, count, timeout_ms, &data, &used, &finals);
+  /* A timeout of 0: the kernel answers the whole request inside send or never (an nfnetlink batch,
+   * accepted, or refused at its begin with no acknowledgement of its parts): take what came, never
+   * wait; the caller sees what is missing. */
+  rc = collect(fd, first_seq, count, timeout_ms == 0 ? -1 : timeout_ms, &data, &used, &finals);
   if (rc < 0) {
     free(data);
     return rc;

@@ -65,7 +65,6 @@ export interface RequestOptions {
   op: string;
   /** Extra NLM_F_* flags (REQUEST and ACK are always set; DUMP for dumps). */
   flags?: number;
-  timeoutMs?: number;
   /**
    * The kernel may wait inside this request (for RCU, on a delete, a move to another namespace, a
    * link going down): it never runs on the JS thread (inline.ts). Link deletes count as blocking
@@ -116,8 +115,9 @@ export class NetlinkSocket {
    * An nfnetlink batch in one send: BATCH_BEGIN for subsystem `resId`, the parts (each acknowledged),
    * BATCH_END. The kernel applies the parts all or none; this resolves once every part is
    * acknowledged and rejects with the first error, a part's or the batch's own (answered with the
-   * begin's sequence number). A batch refused before any part is read (no CAP_NET_ADMIN) gets no
-   * acknowledgement of its parts and fails at the timeout.
+   * begin's sequence number). The kernel answers the whole batch inside the send, so nothing is
+   * waited for: a batch refused before any part is read (no CAP_NET_ADMIN, an unknown subsystem)
+   * gets no acknowledgement of its parts and fails at once with the kernel's error for the begin.
    */
   nfBatch(resId: number, parts: Array<{ type: number; flags: number; payload: Buffer }>, options: RequestOptions): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`${options.op}: netlink socket is closed`));
@@ -243,8 +243,8 @@ export class NetlinkSocket {
     this.inFlight = true;
     this.stats.batches++;
     const request = batch.length === 1 ? batch[0]!.message : Buffer.concat(batch.map((p) => p.message));
-    // An nfnetlink batch is answered within its send (or refused as a whole): a short wait.
-    const timeout = batch[0]!.guards ? 5_000 : 30_000;
+    // An nfnetlink batch is answered inside its send or never (refused as a whole): no wait at all.
+    const timeout = batch[0]!.guards ? ANSWERED_IN_SEND : 30_000;
     try {
       const finals = batch.reduce((sum, p) => sum + p.finals, 0);
       const inlined = !batch[0]!.dump && finals <= INLINE_MAX_BATCH && submissions.length === 0 && inlineAllowed() && !batch.some((p) => p.blocking);
@@ -349,11 +349,15 @@ interface Submission {
   request: Buffer;
   firstSeq: number;
   count: number;
+  /** How long the worker waits for the replies; ANSWERED_IN_SEND: not at all. */
+  timeoutMs: number;
   resolve(data: Buffer): void;
   reject(error: unknown): void;
 }
 
 const MAX_SOCKETS_PER_JOB = 64;
+/** A worker timeout of 0: the kernel answers inside the send or never; take what came (nlsock.c). */
+const ANSWERED_IN_SEND = 0;
 const MAX_JOBS_IN_FLIGHT = 2;
 const submissions: Submission[] = [];
 let submitScheduled = false;
@@ -361,8 +365,8 @@ let jobsInFlight = 0;
 
 function transact(fd: number, request: Buffer, firstSeq: number, count: number, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    submissions.push({ fd, request, firstSeq, count, resolve, reject });
-    scheduleSubmit(timeoutMs);
+    submissions.push({ fd, request, firstSeq, count, timeoutMs, resolve, reject });
+    scheduleSubmit();
   });
 }
 
@@ -382,7 +386,7 @@ async function transactNow(fd: number, request: Buffer, firstSeq: number, count:
   return Buffer.concat([first, rest]);
 }
 
-function scheduleSubmit(timeoutMs: number): void {
+function scheduleSubmit(): void {
   if (submitScheduled) return;
   submitScheduled = true;
   setImmediate(() => {
@@ -391,17 +395,17 @@ function scheduleSubmit(timeoutMs: number): void {
       const job = submissions.splice(0, MAX_SOCKETS_PER_JOB);
       jobsInFlight++;
       const done = job.length === 1
-        ? native().nlTransact(job[0]!.fd, job[0]!.request, job[0]!.firstSeq, job[0]!.count, timeoutMs).then(
+        ? native().nlTransact(job[0]!.fd, job[0]!.request, job[0]!.firstSeq, job[0]!.count, job[0]!.timeoutMs).then(
             (data) => job[0]!.resolve(data),
             (error) => job[0]!.reject(error),
           )
-        : native().nlTransactMany(job.map((s) => [s.fd, s.request, s.firstSeq, s.count]), timeoutMs).then(
+        : native().nlTransactMany(job.map((s) => [s.fd, s.request, s.firstSeq, s.count, s.timeoutMs])).then(
             (results) => results.forEach((result, i) => (typeof result === 'number' ? job[i]!.reject({ errno: result, step: 'netlink transaction' }) : job[i]!.resolve(result))),
             (error) => job.forEach((s) => s.reject(error)),
           );
       void onWorker(done).finally(() => {
         jobsInFlight--;
-        if (submissions.length > 0) scheduleSubmit(timeoutMs);
+        if (submissions.length > 0) scheduleSubmit();
       });
     }
   });

@@ -5,6 +5,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { native } from '../../native/index.js';
 import { FirewallError, nftDeleteTable, nftList, nftTransaction, type NftCommand } from '../../src/firewall/index.js';
@@ -333,17 +334,38 @@ test('endpoint set elements over nfnetlink: added and deleted in one transaction
   assertNoTables();
 });
 
-// Serial, so that no other test's worker job is under way: the batch goes on the JS thread, where what
-// the kernel answered inside the send is read at once (on a worker it would wait for the timeout).
-test.serial('an nfnetlink batch the kernel refuses as a whole fails at once with its error, not at a timeout', async (t) => {
-  setInlineKernelCalls(true);
-  const socket = await NetlinkSocket.open(null, 12 /* NETLINK_NETFILTER */, 'nfnetlink');
-  t.teardown(() => socket.close());
-  const t0 = performance.now();
-  // Subsystem 99 does not exist: the kernel answers the batch's begin with EINVAL and reads no part.
-  const error = await t.throwsAsync(socket.nfBatch(99, [{ type: (10 << 8) | 12, flags: 0, payload: Buffer.alloc(4) }], { op: 'a batch for no subsystem' }));
-  t.regex(error!.message, /^a batch for no subsystem: .*\(EINVAL\)$/);
-  t.true(performance.now() - t0 < 1000, `answered in ${(performance.now() - t0).toFixed(1)} ms`);
-  // The socket still serves the next request.
-  t.true(Array.isArray(await socket.dump((10 << 8) | 1, Buffer.alloc(4), { op: 'list tables' })));
-});
+/** NFT_MSG_NEWTABLE's payload for an inet table: nfgenmsg, then NFTA_TABLE_NAME. */
+function newTable(name: string): Buffer {
+  const value = Buffer.from(`${name}\0`);
+  const attr = Buffer.alloc(4 + ((value.length + 3) & ~3));
+  attr.writeUInt16LE(4 + value.length, 0);
+  attr.writeUInt16LE(1 /* NFTA_TABLE_NAME */, 2);
+  value.copy(attr, 4);
+  return Buffer.concat([Buffer.from([1 /* NFPROTO_INET */, 0, 0, 0]), attr]);
+}
+
+// The kernel answers an nfnetlink batch inside the send, or never: neither path waits for a timeout.
+// On the JS thread (serial, so that no other test's worker job is under way) and on a worker.
+for (const path of ['the JS thread', 'a worker'] as const) {
+  test.serial(`an nfnetlink batch the kernel refuses as a whole fails at once with its error, on ${path}`, async (t) => {
+    setInlineKernelCalls(path === 'the JS thread');
+    t.teardown(() => setInlineKernelCalls(true));
+    const socket = await NetlinkSocket.open(null, 12 /* NETLINK_NETFILTER */, 'nfnetlink');
+    t.teardown(() => socket.close());
+    const before = socket.stats.inline;
+    const t0 = performance.now();
+    // Subsystem 99 does not exist: the kernel answers the batch's begin with EINVAL and reads no part.
+    const error = await t.throwsAsync(socket.nfBatch(99, [{ type: (10 << 8) | 12, flags: 0, payload: Buffer.alloc(4) }], { op: 'a batch for no subsystem' }));
+    t.regex(error!.message, /^a batch for no subsystem: .*\(EINVAL\)$/);
+    t.true(performance.now() - t0 < 1000, `answered in ${(performance.now() - t0).toFixed(1)} ms`);
+    t.is(socket.stats.inline - before, path === 'the JS thread' ? 1 : 0, `sent on ${path}`);
+    // The socket still serves the next request, and a batch the kernel takes is acknowledged whole
+    // (every part's acknowledgement is there when the send returns).
+    t.true(Array.isArray(await socket.dump((10 << 8) | 1, Buffer.alloc(4), { op: 'list tables' })));
+    const base = `switchyard_nb${randomBytes(3).toString('hex')}`;
+    const tables = [`${base}a`, `${base}b`];
+    t.teardown(() => tables.forEach((table) => nftCli(['delete', 'table', 'inet', table])));
+    await socket.nfBatch(10, tables.map((table) => ({ type: (10 << 8) | 0 /* NFT_MSG_NEWTABLE */, flags: 0x400 /* NLM_F_CREATE */, payload: newTable(table) })), { op: 'add two tables' });
+    t.deepEqual(tables.map((table) => nftCli(['list', 'table', 'inet', table]).status), [0, 0]);
+  });
+}
