@@ -111,7 +111,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     (changed) => log.info("DOCKER-USER: this engine's rules put right (dockerd started, restarted or changed the chain)", { changes: changed }),
   );
 
-  const app = createApp(engine, { dataRoot: path.resolve(options.dataRoot), ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}) });
+  const app = createApp(engine, {
+    dataRoot: path.resolve(options.dataRoot),
+    ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}),
+    ...(options.logLevel === 'debug' ? { logRequest: (fields: Record<string, unknown>) => log.debug('api request', fields) } : {}),
+  });
   const server = options.tls
     ? https.createServer({ ca: readFileSync(options.tls.ca), cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key), requestCert: true, rejectUnauthorized: true }, app)
     : http.createServer(app);

@@ -15,6 +15,8 @@ export interface DaemonInfo {
   dataRoot: string;
   /** `--cgroup-parent`, recorded for the containers to come. */
   cgroupParent?: string;
+  /** Given with `--log-level debug`: called once per answered request, as dockerd's "Calling …" lines. */
+  logRequest?: (fields: { method: string; path: string; status: number; ms: number }) => void;
 }
 
 /** `PRETTY_NAME` of /etc/os-release, as Docker's `OperatingSystem`. */
@@ -33,6 +35,15 @@ export function createApp(engine: Engine, daemon?: DaemonInfo): express.Express 
   app.set('etag', false);
   // Bodies arrive raw: src/api/http.ts jsonBody checks the type and parses, naming what is wrong.
   app.use(express.raw({ type: () => true, limit: '16mb' }));
+  const logRequest = daemon?.logRequest;
+  if (logRequest) {
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      const start = process.hrtime.bigint();
+      const { method, originalUrl } = req;
+      res.once('finish', () => logRequest({ method, path: originalUrl, status: res.statusCode, ms: Number((process.hrtime.bigint() - start) / 1000n) / 1000 }));
+      next();
+    });
+  }
   app.use(versionPrefix);
 
   const ping = (req: Request, res: Response) => {

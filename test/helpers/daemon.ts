@@ -10,7 +10,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Scratch } from './scratch.js';
-import { dataRootOf } from './engine.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { dataRootOf, firewallState, ownedLinks } from './engine.js';
 import { Engine } from '../../src/cnm/engine.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { StoreIpam } from '../../src/ipam/ipam.js';
@@ -69,6 +70,12 @@ export interface Daemon {
   yard(args: string[], input?: string): Promise<Run>;
   docker(binary: string, args: string[]): Promise<Run>;
   request(method: string, urlPath: string, body?: string | object, headers?: Record<string, string>): Promise<HttpResult>;
+  /**
+   * What the daemon holds, as its API, iproute2, nft and the file system see it: networks, sandboxes,
+   * links with its ownership mark, per-network nft state, namespace files. A test takes it after
+   * start and asserts it is the same at its end: nothing left behind (teardown would hide it).
+   */
+  holdings(): Promise<Record<string, string[]>>;
   /** SIGTERM and wait; resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -93,6 +100,18 @@ export async function startDaemon(t: ExecutionContext, s: Scratch, extra: string
     yard: (args, input) => run(process.execPath, [YARD, '-H', `unix://${socket}`, ...args], { input }),
     docker: (binary, args) => run(binary, ['-H', `unix://${socket}`, ...args], { env: { ...process.env, DOCKER_CONFIG: `${s.execRoot}/docker-config` } }),
     request: (method, urlPath, body, headers) => request(socket, method, urlPath, body, headers),
+    async holdings() {
+      const info = (await request(socket, 'GET', '/info')).json() as { ID: string };
+      const names = async (url: string) => ((await request(socket, 'GET', url)).json() as Array<{ Name: string }>).map((item) => item.Name).sort();
+      const netns = `${s.execRoot}/netns`;
+      return {
+        networks: await names('/networks'),
+        sandboxes: await names('/sandboxes'),
+        links: ownedLinks(`switchyard:${info.ID}`).sort(),
+        firewall: firewallState(`switchyard_${s.prefix}`),
+        namespaceFiles: existsSync(netns) ? readdirSync(netns).sort() : [],
+      };
+    },
     async stop() {
       if (!stopped) {
         stopped = true;

@@ -57,18 +57,20 @@ export async function openEngine(t: ExecutionContext, s: Scratch, options: Engin
   return engine;
 }
 
-/** Links carrying this engine's ownership mark, as iproute2 sees them. */
-export function ownedLinks(engine: Engine): string[] {
+/** Links carrying this engine's ownership mark (an engine, or its owner string), as iproute2 sees them. */
+export function ownedLinks(engine: Engine | string): string[] {
+  const owner = typeof engine === 'string' ? engine : engine.owner;
   return ipJson<Array<{ ifname: string; ifalias?: string }>>(['link', 'show'])
-    .filter((link) => link.ifalias?.startsWith(`${engine.owner}:`))
+    .filter((link) => link.ifalias?.startsWith(`${owner}:`))
     .map((link) => link.ifname);
 }
 
-/** The engine's per-network and per-endpoint nftables state (its base chains and empty sets aside), as nft shows it. */
-export function firewallState(engine: Engine): string[] {
+/** The per-network and per-endpoint nftables state of an engine or an nft prefix (base chains and empty sets aside), as nft shows it. */
+export function firewallState(engine: Engine | string): string[] {
+  const prefix = typeof engine === 'string' ? engine : engine.firewall.prefix;
   const found: string[] = [];
   for (const family of ['inet', 'bridge']) {
-    for (const item of nftTableJson(family, engine.firewall.prefix)) {
+    for (const item of nftTableJson(family, prefix)) {
       if (item.chain && !BASE_CHAINS.includes(item.chain.name)) found.push(`${family} chain ${item.chain.name}`);
       for (const kind of ['set', 'map']) if (item[kind]?.elem) found.push(`${family} ${kind} ${item[kind].name}: ${item[kind].elem.length}`);
     }

@@ -5,13 +5,13 @@
  */
 import test from 'ava';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import https from 'node:https';
 import os from 'node:os';
 import { dataRootOf } from '../helpers/engine.js';
 import { scratch } from '../helpers/scratch.js';
-import { YARD, daemonArgs, removeEverything, run, startDaemon, type Daemon } from '../helpers/daemon.js';
-import { ping } from '../helpers/ip.js';
+import { YARD, daemonArgs, removeEverything, request, run, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { ipJson, ping } from '../helpers/ip.js';
 
 /** What the daemon holds, as the API lists it (for "nothing changed" checks). */
 async function state(d: Daemon): Promise<string> {
@@ -24,6 +24,7 @@ async function state(d: Daemon): Promise<string> {
 test('the CLI creates, lists, inspects, connects, disconnects and removes networks with docker flags', async (t) => {
   const s = await scratch(t);
   const d = await startDaemon(t, s);
+  const held = await d.holdings();
   t.is((statSync(d.socket).mode & 0o777).toString(8), '660', 'the socket is mode 0660');
 
   // The default networks, as Docker's.
@@ -54,6 +55,10 @@ test('the CLI creates, lists, inspects, connects, disconnects and removes networ
   t.is(sandbox.Networks.web.IPAddress, '10.170.0.130');
   t.deepEqual(sandbox.Networks.web.Aliases, ['www']);
   t.true(ping(s.name('a'), '10.170.0.254'), 'the sandbox reaches its gateway');
+  // MACs as Docker makes them, 02:42 then the IPv4 address: the endpoint's, and the bridge's from its gateway.
+  t.is(ipJson<Array<{ address: string }>>(['link', 'show', 'dev', 'eth0'], s.name('a'))[0]!.address, '02:42:0a:aa:00:82');
+  const gatewayLink = ipJson<Array<{ ifname: string; addr_info: Array<{ local: string }> }>>(['-4', 'addr', 'show']).find((l) => l.addr_info.some((a) => a.local === '10.170.0.254'))!.ifname;
+  t.is(ipJson<Array<{ address: string }>>(['link', 'show', 'dev', gatewayLink])[0]!.address, '02:42:0a:aa:00:fe', `the bridge ${gatewayLink}`);
   const exec = await d.yard(['sandbox', 'exec', s.name('a'), 'ip', '-o', '-4', 'addr', 'show', 'eth0']);
   t.regex(exec.stdout, /inet 10\.170\.0\.130\/24/, 'sandbox exec runs inside');
   // Its exit status comes through, and a command killed by a signal exits 128 + the signal, as in a shell.
@@ -79,11 +84,137 @@ test('the CLI creates, lists, inspects, connects, disconnects and removes networ
   const declined = await d.yard(['network', 'prune'], 'n\n');
   t.is(declined.code, 0);
   t.is((await d.yard(['sandbox', 'rm', s.name('a')])).stdout, `${s.name('a')}\n`);
+  t.deepEqual(await d.holdings(), held, 'nothing left behind');
+});
+
+test('the rest of the CLI: --ipv6 with and without a subnet, --internal, --attachable, --ipam-opt, connect --ip6 and a sandbox by id, sandbox ls, the default bridge', async (t) => {
+  const s = await scratch(t);
+  const d = await startDaemon(t, s);
+  const held = await d.holdings();
+  const ok = async (args: string[]) => {
+    const result = await d.yard(args);
+    t.is(result.code, 0, `yard ${args.join(' ')}: ${result.stderr}`);
+    return result.stdout;
+  };
+
+  // The default bridge: a default pool of Docker's, its gateway on the bridge --bridge named.
+  const [subnet, gateway, bridge] = (await ok(['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}} {{index .Options "com.docker.network.bridge.name"}}', 'bridge'])).trim().split(' ');
+  t.regex(subnet!, /^(172\.(1[7-9]|2\d|3[01])\.0\.0\/16|192\.168\.\d+\.0\/20)$/, 'a default pool');
+  t.is(bridge, s.name('br0'));
+  const onBridge = ipJson<Array<{ addr_info: Array<{ local: string; prefixlen: number }> }>>(['-4', 'addr', 'show', 'dev', s.name('br0')]);
+  t.deepEqual(onBridge[0]!.addr_info.map((a) => `${a.local}/${a.prefixlen}`), [`${gateway}/${subnet!.split('/')[1]}`], 'its gateway is on the bridge');
+
+  // --ipv6 without a subnet: an IPv4 pool and a ULA /64, as Docker 27.
+  await ok(['network', 'create', '--ipv6', 'auto6']);
+  const auto = (await ok(['network', 'inspect', '-f', '{{.EnableIPv6}}{{range .IPAM.Config}} {{.Subnet}}{{end}}', 'auto6'])).trim().split(' ');
+  t.is(auto[0], 'true');
+  t.is(auto.length, 3, auto.join(' '));
+  t.regex(auto[2]!, /^fd[0-9a-f]{2}:[0-9a-f:]*\/64$/, 'a ULA /64 (fd00::/8)');
+
+  // --ipv6 with subnets of both families; connect a sandbox by its id with --ip and --ip6.
+  await ok(['network', 'create', '--ipv6', '--subnet', '10.176.0.0/24', '--subnet', 'fd00:176::/64', 'dual']);
+  const id = (await ok(['sandbox', 'create', s.name('a')])).trim();
+  t.regex(id, /^[0-9a-f]{64}$/);
+  await ok(['network', 'connect', '--ip', '10.176.0.10', '--ip6', 'fd00:176::10', 'dual', id.slice(0, 12)]);
+  const at = (await ok(['sandbox', 'inspect', '-f', '{{with index .Networks "dual"}}{{.IPAddress}} {{.GlobalIPv6Address}}{{end}}', id])).trim();
+  t.is(at, '10.176.0.10 fd00:176::10');
+  const inside = ipJson<Array<{ addr_info: Array<{ local: string; scope: string }> }>>(['-6', 'addr', 'show', 'dev', 'eth0'], s.name('a'));
+  t.true(inside[0]!.addr_info.some((a) => a.local === 'fd00:176::10'), 'the IPv6 address is in the sandbox');
+  t.true(ping(s.name('a'), 'fd00:176::1'), 'and reaches its IPv6 gateway');
+
+  // sandbox ls: Docker's table shape, -q, --no-trunc, --filter, --format.
+  const table = await ok(['sandbox', 'ls']);
+  t.regex(table, /^SANDBOX ID +NAME +NETWORKS +PORTS\n/);
+  t.regex(table, new RegExp(`\\n${id.slice(0, 12)} +${s.name('a')} +dual\\s*\\n`));
+  t.is(await ok(['sandbox', 'ls', '-q', '--no-trunc', '--filter', `name=${s.name('a')}`]), `${id}\n`);
+  t.is(await ok(['sandbox', 'ls', '--filter', `id=${id.slice(0, 8)}`, '--format', '{{.Name}} {{.Networks}}']), `${s.name('a')} dual\n`);
+  t.is(await ok(['sandbox', 'ls', '-q', '--filter', 'name=nosuch']), '');
+
+  // --internal, --attachable, --ipam-opt reach the network as Docker shows them.
+  await ok(['network', 'create', '--internal', '--attachable', '--ipam-opt', 'com.example.note=kept', '--subnet', '10.177.0.0/24', 'inner']);
+  t.is((await ok(['network', 'inspect', '-f', '{{.Internal}} {{.Attachable}} {{.EnableIPv6}} {{.IPAM.Options}}', 'inner'])).trim(), 'true true false map[com.example.note:kept]');
+  t.is(await ok(['network', 'ls', '--filter', 'name=inner', '--format', '{{.Internal}} {{.IPv6}}']), 'true false\n');
+
+  // Disconnect by id too; then nothing is left of the sandbox on the network.
+  await ok(['network', 'disconnect', 'dual', id]);
+  t.is((await ok(['network', 'inspect', '-f', '{{len .Containers}}', 'dual'])).trim(), '0');
+  await ok(['sandbox', 'rm', id]);
+  await ok(['network', 'rm', 'auto6', 'dual', 'inner']);
+  t.deepEqual(await d.holdings(), held, 'nothing left behind');
+});
+
+test('daemon flags: --cgroup-parent is shown by /info, --log-level debug logs each request and warn drops info lines; bad values are refused before anything is made', async (t) => {
+  const s = await scratch(t);
+  for (const [flag, value, message] of [
+    ['--log-level', 'loud', /--log-level: "loud" is not debug, info, warn or error/],
+    ['--cgroup-parent', '../escape', /--cgroup-parent: "\.\.\/escape" is not a relative cgroup path/],
+    ['--cgroup-parent', '/abs', /--cgroup-parent: "\/abs" is not a relative cgroup path/],
+  ] as const) {
+    const refused = await run(process.execPath, [YARD, 'daemon', ...daemonArgs(s, `${s.execRoot}/unused.sock`), flag, value]);
+    t.is(refused.code, 2, `${flag} ${value}`);
+    t.regex(refused.stderr, message);
+  }
+  t.false(existsSync(`${s.execRoot}/data`), 'nothing was opened or made');
+
+  const d = await startDaemon(t, s, ['--cgroup-parent', 'labs/red', '--log-level', 'debug']);
+  t.is((await d.request('GET', '/info')).json().CgroupParent, 'labs/red');
+  await d.yard(['network', 'create', 'logged']);
+  const lines = d.log().trim().split('\n').map((line) => JSON.parse(line) as { level: string; msg: string; method?: string; path?: string; status?: number; ms?: number });
+  const created = lines.find((line) => line.msg === 'api request' && line.method === 'POST');
+  t.like(created, { level: 'debug', path: '/v1.41/networks/create', status: 201 }, 'each request at debug level, as dockerd says "Calling POST …"');
+  t.is(typeof created?.ms, 'number');
+  await d.yard(['network', 'rm', 'logged']);
+  t.is(await d.stop(), 0);
+
+  // warn: no info lines (its readiness is seen on the socket instead).
+  const quiet = spawn(process.execPath, [YARD, 'daemon', ...daemonArgs(s, `${s.execRoot}/yard.sock`), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  quiet.stderr!.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
+  const exited = new Promise<number | null>((resolve) => quiet.once('exit', resolve));
+  let answered = false;
+  for (let i = 0; i < 300 && !answered && quiet.exitCode === null; i++) {
+    answered = await request(`${s.execRoot}/yard.sock`, 'GET', '/_ping').then((r) => r.status === 200, () => false);
+    if (!answered) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  t.true(answered, log);
+  await request(`${s.execRoot}/yard.sock`, 'GET', '/networks');
+  quiet.kill('SIGTERM');
+  t.is(await exited, 0);
+  t.is(log, '', 'nothing below warn');
+});
+
+test('yard demo, what npm run lab runs: through the daemon, two sandboxes on a bridge network ping each other; it says what it made and how to remove it', async (t) => {
+  const s = await scratch(t);
+  const d = await startDaemon(t, s);
+  const held = await d.holdings();
+  for (const round of ['first', 'again (rebuilt)']) {
+    const demo = await d.yard(['demo']);
+    t.is(demo.code, 0, `${round}: ${demo.stderr}`);
+    t.regex(demo.stdout, /^  network +yard-demo \([0-9a-f]{12}\) +subnet \S+ +gateway \S+$/m, round);
+    t.regex(demo.stdout, /^  ping +yard-demo-a -> [\d.]+: reply in [\d.]+ ms$/m, round);
+    t.regex(demo.stdout, /^  ping +yard-demo-b -> [\d.]+: reply in [\d.]+ ms$/m, round);
+    t.regex(demo.stdout, /yard sandbox exec yard-demo-a sh/);
+    t.regex(demo.stdout, /Remove it all: +yard demo --remove/);
+  }
+  // What it says it made is there, as the daemon and iproute2 see it.
+  t.is((await d.yard(['sandbox', 'ls', '--format', '{{.Name}} {{.Networks}}'])).stdout, 'yard-demo-a yard-demo\nyard-demo-b yard-demo\n');
+  const b = JSON.parse((await d.yard(['sandbox', 'inspect', 'yard-demo-b'])).stdout)[0];
+  t.true(ping('yard-demo-a', b.Networks['yard-demo'].IPAddress), 'ip netns exec yard-demo-a ping B');
+
+  const removed = await d.yard(['demo', '--remove']);
+  t.is(removed.code, 0, removed.stderr);
+  t.is(removed.stdout, 'removed: sandbox yard-demo-a, sandbox yard-demo-b, network yard-demo\n');
+  t.is((await d.yard(['sandbox', 'ls', '-q'])).stdout, '');
+  t.is((await d.yard(['network', 'ls', '-q', '--filter', 'name=yard-demo'])).stdout, '');
+  t.false(existsSync('/run/netns/yard-demo-a'), 'unpublished');
+  t.is((await d.yard(['demo', '--remove'])).stdout, 'nothing to remove: the demo is not running\n');
+  t.deepEqual(await d.holdings(), held, 'nothing left behind');
 });
 
 test('bad input over the CLI: a clear message, the exit code of its category, nothing changed', async (t) => {
   const s = await scratch(t);
   const d = await startDaemon(t, s);
+  const held = await d.holdings();
   await d.yard(['network', 'create', '--subnet', '10.171.0.0/24', 'taken']);
   const before = await state(d);
   const cases: Array<[string[], number, RegExp]> = [
@@ -101,6 +232,9 @@ test('bad input over the CLI: a clear message, the exit code of its category, no
     [['network', 'rm', 'none'], 5, /none is a pre-defined network and cannot be removed/],
     [['network', 'rm', 'nosuch'], 3, /network nosuch not found/],
     [['network', 'connect', 'taken', 'nosuch'], 3, /sandbox nosuch not found/],
+    [['network', 'create', '-d', 'macvlan', 'x'], 2, /options\.parent: the macvlan driver needs -o parent=IF/],
+    [['network', 'create', '-d', 'macvlan', '-o', `parent=${s.name('q')}.7`, 'x'], 2, new RegExp(`parent interface ${s.name('q')}\\.7 does not exist; its name is that of an 802\\.1q VLAN sub-interface .*; ${s.name('q')} does not exist either$`, 'm')],
+    [['network', 'rm', 'host'], 5, /host is a pre-defined network and cannot be removed/],
     [['network', 'ls', '--filter', 'colour=red'], 2, /invalid filter 'colour'/],
     [['network', 'ls', '--filter', 'nofilter'], 2, /bad format of filter/],
     [['sandbox', 'create', '-p', '8080:80/sctp', 'x'], 2, /protocol "sctp"/],
@@ -112,11 +246,14 @@ test('bad input over the CLI: a clear message, the exit code of its category, no
     t.regex(result.stderr, pattern, `yard ${args.join(' ')}`);
   }
   t.is(await state(d), before, 'nothing changed');
+  await d.yard(['network', 'rm', 'taken']);
+  t.deepEqual(await d.holdings(), held, 'nothing left behind');
 });
 
 test('bad input over the API: Docker status codes and JSON errors, nothing changed', async (t) => {
   const s = await scratch(t);
   const d = await startDaemon(t, s);
+  const held = await d.holdings();
   const before = await state(d);
   const json = { 'Content-Type': 'application/json' };
   const cases: Array<[string, string, string | object | undefined, Record<string, string>, number, RegExp]> = [
@@ -134,6 +271,8 @@ test('bad input over the API: Docker status codes and JSON errors, nothing chang
     ['POST', '/networks/create', { Name: 'x', Driver: 'nosuch' }, {}, 404, /driver/],
     ['POST', '/networks/bridge/connect', { Container: 'nosuch' }, {}, 404, /sandbox nosuch not found/],
     ['POST', '/networks/bridge/connect', { Container: 5 }, {}, 400, /^Container: 5 is not a string$/],
+    ['POST', '/networks/create', { Name: 'x', Driver: 'macvlan', Options: { parent: `${s.name('q')}.7` } }, {}, 400, /802\.1q VLAN sub-interface/],
+    ['DELETE', '/networks/host', undefined, {}, 403, /host is a pre-defined network and cannot be removed/],
     ['DELETE', '/networks/bridge', undefined, {}, 403, /bridge is a pre-defined network and cannot be removed/],
     ['GET', '/networks/nosuch', undefined, {}, 404, /network nosuch not found/],
     ['GET', '/networks?filters=%7B%22colour%22%3A%5B%22red%22%5D%7D', undefined, {}, 400, /invalid filter 'colour'/],
@@ -186,11 +325,13 @@ test('bad input over the API: Docker status codes and JSON errors, nothing chang
   t.is(created.status, 201);
   t.deepEqual(Object.keys(created.json()).sort(), ['Id', 'Warning']);
   t.is((await d.request('DELETE', '/networks/ok')).status, 204);
+  t.deepEqual(await d.holdings(), held, 'nothing left behind');
 });
 
 test('one daemon per data root; SIGTERM leaves sandboxes running and the next daemon adopts them', async (t) => {
   const s = await scratch(t);
   const d = await startDaemon(t, s);
+  const held = await d.holdings();
   await d.yard(['network', 'create', '--subnet', '10.172.0.0/24', 'keep']);
   await d.yard(['sandbox', 'create', s.name('a')]);
   await d.yard(['network', 'connect', 'keep', s.name('a')]);
@@ -210,6 +351,7 @@ test('one daemon per data root; SIGTERM leaves sandboxes running and the next da
   await again.yard(['network', 'disconnect', 'keep', s.name('a')]);
   await again.yard(['sandbox', 'rm', s.name('a')]);
   t.is((await again.yard(['network', 'rm', 'keep'])).code, 0);
+  t.deepEqual(await again.holdings(), held, 'nothing left behind');
 });
 
 test('TCP only with mutual TLS: refused without it; with it, a client without a certificate the CA signed gets nothing', async (t) => {
@@ -290,6 +432,7 @@ test('the stock docker CLIs work against the daemon: network create, ls, inspect
   t.true(DOCKER_CLIS.includes('/usr/bin/docker'), "Debian's docker CLI is installed by set-up");
   const s = await scratch(t);
   const d = await startDaemon(t, s);
+  const held = await d.holdings();
   await d.yard(['sandbox', 'create', s.name('a')]);
   for (const [k, docker] of DOCKER_CLIS.entries()) {
     const version = (await d.docker(docker, ['version', '--format', '{{.Client.Version}} {{.Server.APIVersion}}'])).stdout.trim();
@@ -340,4 +483,6 @@ test('the stock docker CLIs work against the daemon: network create, ls, inspect
     t.is(ps.code, 1);
     t.regex(ps.stderr, /^Error response from daemon: page not found: GET \/containers\/json is not served by Switchyard, which serves networks and sandboxes/);
   }
+  await d.yard(['sandbox', 'rm', s.name('a')]);
+  t.deepEqual(await d.holdings(), held, 'nothing left behind');
 });

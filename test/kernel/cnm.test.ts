@@ -4,10 +4,12 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scratch } from '../helpers/scratch.js';
-import { ipJson } from '../helpers/ip.js';
+import { ip, ipJson } from '../helpers/ip.js';
 import { dataRootOf, engineState, openEngine } from '../helpers/engine.js';
 import { CnmError } from '../../src/cnm/errors.js';
 import { icmpEcho } from '../../src/netns/index.js';
+import { defaultIpv4Pools } from '../../src/ipam/default-pools.js';
+import { parseSubnet, subnetsOverlap } from '../../src/ipam/cidr.js';
 import type { Engine } from '../../src/cnm/engine.js';
 
 const child = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'engine-op.js');
@@ -53,6 +55,38 @@ test('50 concurrent connects to one network get 50 distinct addresses, all answe
   t.is(replies.filter((r) => r !== null).length, 50, 'every address answers from another sandbox');
   await Promise.all(sandboxes.map((sandbox) => c.deleteSandbox(sandbox.id)));
   await c.deleteNetwork(s.name('n'));
+  t.deepEqual(await engineState(engine), { records: [], leases: [], links: [], namespaceFiles: [], firewall: [] });
+  await engine.close();
+  await s.assertClean(t);
+});
+
+test('a default pool with a host route over it is skipped; default routes (in any table) do not count', async (t) => {
+  const s = await scratch(t);
+  const engine = await openEngine(t, s);
+  const c = engine.controller;
+  // The first default pool no route covers now; a route over it on a veth of this test's, and
+  // a default route in a table of the test's own, as a VPN client would leave one.
+  const routed = () =>
+    ipJson<Array<{ dst: string; table?: string }>>(['-4', 'route', 'show', 'table', 'all'])
+      .filter((r) => r.dst !== 'default' && r.table !== 'local' && /^[\d.]+(\/\d+)?$/.test(r.dst))
+      .map((r) => parseSubnet(r.dst.includes('/') ? r.dst : `${r.dst}/32`));
+  const blocked = defaultIpv4Pools.find((pool) => !routed().some((route) => subnetsOverlap(route, parseSubnet(pool))))!;
+  t.truthy(blocked, 'a free default pool to block');
+  const table = String(40000 + Math.floor(Math.random() * 10000));
+  t.teardown(() => {
+    ip(['link', 'del', s.name('dm')]);
+  });
+  for (const args of [['link', 'add', s.name('dm'), 'type', 'veth', 'peer', 'name', s.name('dp')], ['link', 'set', s.name('dp'), 'up'], ['link', 'set', s.name('dm'), 'up'], ['route', 'add', blocked, 'dev', s.name('dm')], ['route', 'add', 'default', 'dev', s.name('dm'), 'table', table]]) {
+    const result = ip(args);
+    t.is(result.status, 0, `ip ${args.join(' ')}: ${result.stderr}`);
+  }
+  // Were a default route counted, it would cover every pool and this would fail as exhausted.
+  const network = await c.createNetwork({ name: s.name('n') });
+  const subnet = network.pools[0]!.subnet;
+  t.true(defaultIpv4Pools.includes(subnet), `${subnet} is a default pool`);
+  t.false(subnetsOverlap(parseSubnet(subnet), parseSubnet(blocked)), `${subnet} is not ${blocked}, which a host route covers`);
+  await c.deleteNetwork(s.name('n'));
+  ip(['link', 'del', s.name('dm')]);
   t.deepEqual(await engineState(engine), { records: [], leases: [], links: [], namespaceFiles: [], firewall: [] });
   await engine.close();
   await s.assertClean(t);
