@@ -20,7 +20,10 @@ import {
   linkByName,
   linkDel,
   linkDelGroup,
+  linkDelMany,
+  linkFind,
   linkList,
+  linkModify,
   linkSetAlias,
   linkSetDown,
   linkSetGroup,
@@ -793,6 +796,54 @@ test('linkDelGroup deletes every link of a group in one request and leaves other
   t.is(ourLinks(s).length, 3, 'the default group was not touched');
 
   await linkDelGroup(s.host, kept);
+  await s.assertClean(t);
+});
+
+test('linkModify makes several changes in one request, and takes a link down and out of its bridge in one more', async (t) => {
+  const s = await scratch(t);
+  await linkAdd(s.host, { kind: 'bridge', name: s.name('br'), up: true });
+  await linkAdd(s.host, { kind: 'veth', name: s.name('v0'), peer: { name: s.name('v1') } });
+  const bridge = (await linkByName(s.host, s.name('br'))).index;
+  const { requests } = s.host.socket.stats;
+  await linkModify(s.host, s.name('v0'), { master: bridge, mtu: 1400, alias: 'modified', group: 7, hardwareAddr: '02:42:0a:00:00:07', up: true });
+  t.is(s.host.socket.stats.requests, requests + 1, 'one request');
+  const shown = ipLink(s.name('v0'))!;
+  t.like(shown, { master: s.name('br'), mtu: 1400, ifalias: 'modified', address: '02:42:0a:00:00:07', group: '7' });
+  t.true(shown.flags.includes('UP'));
+  await linkModify(s.host, s.name('v0'), { master: 0, up: false });
+  const after = ipLink(s.name('v0'))!;
+  t.is(after.master, undefined, 'out of the bridge');
+  t.false(after.flags.includes('UP'));
+  await linkDel(s.host, s.name('v0'));
+  await linkDel(s.host, s.name('br'));
+  await s.assertClean(t);
+});
+
+test('linkFind reads a link as linkByName does, and gives undefined for one that is not there', async (t) => {
+  const s = await scratch(t);
+  await linkAdd(s.host, { kind: 'bridge', name: s.name('br') });
+  t.deepEqual(await linkFind(s.host, s.name('br')), await linkByName(s.host, s.name('br')));
+  t.is(await linkFind(s.host, s.name('zz')), undefined);
+  await refusedUpfront(t, s.host, 'name', () => linkFind(s.host, 'bad/name'), 'a bad name is still an error');
+  await linkDel(s.host, s.name('br'));
+  await s.assertClean(t);
+});
+
+test('linkDelMany deletes the links of every call in one event-loop turn with one group delete; a link already gone counts as deleted, a bad name fails alone', async (t) => {
+  const s = await scratch(t);
+  await Promise.all(Array.from({ length: 6 }, (_, i) => linkAdd(s.host, { kind: 'bridge', name: s.name(`d${i}`) })));
+  await linkAdd(s.host, { kind: 'veth', name: s.name('v0'), peer: { name: s.name('v1') } });
+  const { requests } = s.host.socket.stats;
+  const results = await Promise.allSettled([
+    linkDelMany(s.host, [s.name('d0'), s.name('d1')]),
+    linkDelMany(s.host, [s.name('d2'), s.name('gone')]),
+    linkDelMany(s.host, ['bad/name']),
+    linkDelMany(s.host, [s.name('d3'), s.name('d4'), s.name('d5'), s.name('v1')]),
+  ]);
+  t.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+  t.true((results[2] as PromiseRejectedResult).reason instanceof ValidationError, 'the bad name, alone');
+  t.is(s.host.socket.stats.requests, requests + 9, 'a group set per link that exists or not (8), then one delete for all of them');
+  t.deepEqual(ourLinks(s), [], 'all gone, the veth peer with its other end');
   await s.assertClean(t);
 });
 
