@@ -11,7 +11,7 @@ import os from 'node:os';
 import { dataRootOf } from '../helpers/engine.js';
 import { scratch } from '../helpers/scratch.js';
 import { YARD, daemonArgs, removeEverything, request, run, startDaemon, type Daemon } from '../helpers/daemon.js';
-import { ipJson, ping } from '../helpers/ip.js';
+import { ip, ipJson, ping } from '../helpers/ip.js';
 
 /** What the daemon holds, as the API lists it (for "nothing changed" checks). */
 async function state(d: Daemon): Promise<string> {
@@ -150,11 +150,13 @@ test('daemon flags: --cgroup-parent is shown by /info, --log-level debug logs ea
     ['--cgroup-parent', '../escape', /--cgroup-parent: "\.\.\/escape" is not a relative cgroup path/],
     ['--cgroup-parent', '/abs', /--cgroup-parent: "\/abs" is not a relative cgroup path/],
   ] as const) {
-    const refused = await run(process.execPath, [YARD, 'daemon', ...daemonArgs(s, `${s.execRoot}/unused.sock`), flag, value]);
+    // Roots of their own, so that nothing else can have made what is looked for below.
+    const refused = await run(process.execPath, [YARD, 'daemon', '--host', `unix://${s.execRoot}/refused/yard.sock`, '--data-root', `${s.execRoot}/refused/data`, '--exec-root', `${s.execRoot}/refused/exec`, '--nft-prefix', `switchyard_${s.prefix}r`, '--bridge', s.name('r0'), flag, value]);
     t.is(refused.code, 2, `${flag} ${value}`);
     t.regex(refused.stderr, message);
   }
-  t.false(existsSync(`${s.execRoot}/data`), 'nothing was opened or made');
+  t.false(existsSync(`${s.execRoot}/refused`), 'nothing was opened or made');
+  t.is(ip(['link', 'show', 'dev', s.name('r0')]).status, 1, 'no bridge');
 
   const d = await startDaemon(t, s, ['--cgroup-parent', 'labs/red', '--log-level', 'debug']);
   t.is((await d.request('GET', '/info')).json().CgroupParent, 'labs/red');
