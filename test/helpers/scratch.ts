@@ -5,7 +5,7 @@
  * left, so one failure never leaks into the next test.
  */
 import type { ExecutionContext } from 'ava';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { Handle, linkDel } from '../../src/netlink/index.js';
@@ -51,7 +51,19 @@ export function leftovers(prefix: string, execRoot: string, publishDir: string):
 
 export async function scratch(t: ExecutionContext): Promise<Scratch> {
   requireThrowaway(t);
-  const prefix = `sy${randomBytes(3).toString('hex').slice(0, 4)}`;
+  // The prefix is claimed by making its exec root: two tests alive at once (in any ava worker) never
+  // share one, however small the space of 16-bit prefixes.
+  mkdirSync(TEST_RUN_ROOT, { recursive: true });
+  let prefix: string;
+  for (;;) {
+    prefix = `sy${randomBytes(2).toString('hex')}`;
+    try {
+      mkdirSync(`${TEST_RUN_ROOT}/${prefix}`);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
   const execRoot = `${TEST_RUN_ROOT}/${prefix}`;
   const publishDir = '/run/netns';
   const host = await Handle.open();
