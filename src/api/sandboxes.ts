@@ -18,7 +18,11 @@ export function apiSandbox(c: Controller, sandbox: SandboxRecord): Record<string
     if (!network) continue;
     const [ip4 = '', len4 = '0'] = endpoint.ipv4?.cidr.split('/') ?? [];
     const [ip6 = '', len6 = '0'] = endpoint.ipv6?.cidr.split('/') ?? [];
-    const gateway = (family: 4 | 6) => (endpoint.driverState.defaultRoute === 'true' ? (network.pools.find((p) => p.family === family)?.gateway ?? '') : '');
+    // The gateway of the subnet its address came from, when this endpoint gives the default route.
+    const gateway = (family: 4 | 6) => {
+      const lease = family === 4 ? endpoint.ipv4 : endpoint.ipv6;
+      return endpoint.driverState.defaultRoute === 'true' && lease ? (network.pools.find((p) => p.poolId === lease.poolId)?.gateway ?? '') : '';
+    };
     networks[network.name] = {
       NetworkID: network.id,
       EndpointID: endpoint.id,

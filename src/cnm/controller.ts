@@ -16,7 +16,8 @@ import { AF_INET } from '../netlink/ip.js';
 import type { SandboxRoot } from '../netns/sandbox.js';
 import { checkSandboxName } from '../netns/names.js';
 import type { Store, Operation, Condition } from '../store/store.js';
-import type { Ipam, SubnetRequest } from '../ipam/types.js';
+import type { Ipam, Lease, Pool, SubnetRequest } from '../ipam/types.js';
+import { parseAddress, parseSubnet, subnetContains } from '../ipam/cidr.js';
 import { CnmError, badRequest, conflict, forbidden, notFound } from './errors.js';
 import { UndoStack } from './undo.js';
 import { faultPoint } from './fault.js';
@@ -375,10 +376,10 @@ export class Controller {
     if (network.state !== 'ready') throw conflict(`network ${network.name} is being ${network.state === 'creating' ? 'created' : 'deleted'}`);
     if (sandbox.state !== 'ready') throw conflict(`sandbox ${sandbox.name} is being ${sandbox.state === 'creating' ? 'created' : 'deleted'}`);
     const driver = this.driverOf(network.driver);
-    const ipv4Pool = network.pools.find((p) => p.family === 4);
-    const ipv6Pool = network.pools.find((p) => p.family === 6);
-    if (options.ipv6Address !== undefined && !ipv6Pool) throw badRequest(`ipv6Address: network ${network.name} has no IPv6 subnet`, 'ipv6Address');
-    if (options.ipv4Address !== undefined && !ipv4Pool) throw badRequest(`ipv4Address: network ${network.name} has no IPv4 subnet`, 'ipv4Address');
+    const ipv4Pools = network.pools.filter((p) => p.family === 4);
+    const ipv6Pools = network.pools.filter((p) => p.family === 6);
+    if (options.ipv6Address !== undefined && !ipv6Pools.length) throw badRequest(`ipv6Address: network ${network.name} has no IPv6 subnet`, 'ipv6Address');
+    if (options.ipv4Address !== undefined && !ipv4Pools.length) throw badRequest(`ipv4Address: network ${network.name} has no IPv4 subnet`, 'ipv4Address');
     if (options.macAddress !== undefined && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(options.macAddress)) {
       throw badRequest(`macAddress: ${JSON.stringify(options.macAddress)} is not a MAC address (aa:bb:cc:dd:ee:ff)`, 'macAddress');
     }
@@ -423,13 +424,13 @@ export class Controller {
           });
           faultPoint('connect.after-intent');
 
-          if (ipv4Pool) {
-            const lease = await this.ipam.requestAddress(ipv4Pool.poolId, endpoint.id, options.ipv4Address);
+          if (ipv4Pools.length) {
+            const lease = await this.leaseFrom(network, ipv4Pools, endpoint.id, options.ipv4Address, 'ipv4Address');
             endpoint.ipv4 = { poolId: lease.poolId, cidr: lease.cidr };
             undo.push('ipv4 address', () => this.ipam.releaseAddress(lease.poolId, lease.address, endpoint.id));
           }
-          if (ipv6Pool) {
-            const lease = await this.ipam.requestAddress(ipv6Pool.poolId, endpoint.id, options.ipv6Address);
+          if (ipv6Pools.length) {
+            const lease = await this.leaseFrom(network, ipv6Pools, endpoint.id, options.ipv6Address, 'ipv6Address');
             endpoint.ipv6 = { poolId: lease.poolId, cidr: lease.cidr };
             undo.push('ipv6 address', () => this.ipam.releaseAddress(lease.poolId, lease.address, endpoint.id));
           }
@@ -462,6 +463,30 @@ export class Controller {
         }
       }),
     );
+  }
+
+  /**
+   * An endpoint's address from a network's subnets of one family, as libnetwork assigns it: a given
+   * address from the subnet that holds it; otherwise the first subnet with a free address, in the
+   * order the network was created with.
+   */
+  private async leaseFrom(network: NetworkRecord, pools: Pool[], owner: string, requested: string | undefined, field: string): Promise<Lease> {
+    if (pools.length === 1) return this.ipam.requestAddress(pools[0]!.poolId, owner, requested);
+    const subnets = pools.map((p) => p.subnet).join(', ');
+    if (requested !== undefined) {
+      const address = parseAddress(requested);
+      const pool = address && pools.find((p) => subnetContains(parseSubnet(p.subnet), address));
+      if (!pool) throw badRequest(`${field}: ${requested} is not in any of network ${network.name}'s subnets (${subnets})`, field);
+      return this.ipam.requestAddress(pool.poolId, owner, requested);
+    }
+    for (const pool of pools) {
+      try {
+        return await this.ipam.requestAddress(pool.poolId, owner);
+      } catch (error) {
+        if (!(error instanceof CnmError && error.category === 'conflict')) throw error; // full: the next one
+      }
+    }
+    throw conflict(`no free address in any of network ${network.name}'s subnets (${subnets})`, field);
   }
 
   /** The remote-plugin style of join: move the interface in, name it, and configure it as dockerd does. */

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scratch } from '../helpers/scratch.js';
-import { ip, ipJson } from '../helpers/ip.js';
+import { ip, ipJson, ping } from '../helpers/ip.js';
 import { dataRootOf, engineState, openEngine } from '../helpers/engine.js';
 import { CnmError } from '../../src/cnm/errors.js';
 import { icmpEcho } from '../../src/netns/index.js';
@@ -87,6 +87,52 @@ test('a default pool with a host route over it is skipped; default routes (in an
   t.false(subnetsOverlap(parseSubnet(subnet), parseSubnet(blocked)), `${subnet} is not ${blocked}, which a host route covers`);
   await c.deleteNetwork(s.name('n'));
   ip(['link', 'del', s.name('dm')]);
+  t.deepEqual(await engineState(engine), { records: [], leases: [], links: [], namespaceFiles: [], firewall: [] });
+  await engine.close();
+  await s.assertClean(t);
+});
+
+test('a network with two IPv4 subnets: addresses from the first until it is full, then the next; a given one from the subnet holding it; each endpoint routes via its own subnet\'s gateway', async (t) => {
+  const s = await scratch(t);
+  const engine = await openEngine(t, s);
+  const c = engine.controller;
+  const n = s.name('n');
+  await c.createNetwork({ name: n, ipam: { config: [{ subnet: '10.181.0.0/30' }, { subnet: '10.181.1.0/29' }] } });
+  const names = ['a', 'b', 'c', 'g1', 'g2', 'g3', 'h'].map((x) => s.name(x));
+  for (const name of names) await c.createSandbox({ name });
+  const [a, b, cc, g1, g2, g3, h] = names as [string, string, string, string, string, string, string];
+  const address = async (sandbox: string, ipv4Address?: string) => (await c.connect(n, sandbox, ipv4Address ? { ipv4Address } : {})).ipv4!.cidr;
+  t.is(await address(a), '10.181.0.2/30', 'the first subnet (its one free address)');
+  t.is(await address(b), '10.181.1.2/29', 'then the next');
+  t.is(await address(cc, '10.181.1.5'), '10.181.1.5/29', 'a given address, from the subnet that holds it');
+
+  // Each reaches its own subnet's gateway, its default route via that gateway; the bridge has both.
+  const defaultVia = (sandbox: string) => ipJson<Array<{ dst: string; gateway?: string }>>(['-4', 'route', 'show', 'default'], sandbox)[0]?.gateway;
+  t.deepEqual([defaultVia(a), defaultVia(b), defaultVia(cc)], ['10.181.0.1', '10.181.1.1', '10.181.1.1']);
+  t.true(ping(a, '10.181.0.1'));
+  t.true(ping(b, '10.181.1.1'));
+  t.true(ping(cc, '10.181.1.1'));
+  const bridge = ipJson<Array<{ ifname: string; addr_info: Array<{ local: string }> }>>(['-4', 'addr', 'show']).find((l) => l.addr_info.some((x) => x.local === '10.181.0.1'))!;
+  t.deepEqual(bridge.addr_info.map((x) => x.local).sort(), ['10.181.0.1', '10.181.1.1']);
+
+  // Refused, naming the field and the subnets, and nothing changes: an address in neither subnet,
+  // then (once both are full) any address.
+  for (const name of [g1, g2, g3]) await address(name);
+  const before = await snapshot(engine);
+  const outside = await t.throwsAsync(c.connect(n, h, { ipv4Address: '10.182.0.5' }), { instanceOf: CnmError });
+  t.is(outside?.category, 'bad-request');
+  t.is(outside?.field, 'ipv4Address');
+  t.is(outside?.message, `ipv4Address: 10.182.0.5 is not in any of network ${n}'s subnets (10.181.0.0/30, 10.181.1.0/29)`);
+  const full = await t.throwsAsync(c.connect(n, h), { instanceOf: CnmError });
+  t.is(full?.category, 'conflict');
+  t.is(full?.message, `no free address in any of network ${n}'s subnets (10.181.0.0/30, 10.181.1.0/29)`);
+  t.deepEqual(await snapshot(engine), before, 'store and kernel unchanged');
+
+  // Released on disconnect, and the same address comes back from the same subnet.
+  await c.disconnect(n, a);
+  t.is(await address(h), '10.181.0.2/30');
+  await Promise.all(names.map((name) => c.deleteSandbox(name)));
+  await c.deleteNetwork(n);
   t.deepEqual(await engineState(engine), { records: [], leases: [], links: [], namespaceFiles: [], firewall: [] });
   await engine.close();
   await s.assertClean(t);
