@@ -475,7 +475,8 @@ export class Controller {
     const subnets = pools.map((p) => p.subnet).join(', ');
     if (requested !== undefined) {
       const address = parseAddress(requested);
-      const pool = address && pools.find((p) => subnetContains(parseSubnet(p.subnet), address));
+      if (!address) throw badRequest(`${field}: ${JSON.stringify(requested)} is not an IP address`, field);
+      const pool = pools.find((p) => subnetContains(parseSubnet(p.subnet), address));
       if (!pool) throw badRequest(`${field}: ${requested} is not in any of network ${network.name}'s subnets (${subnets})`, field);
       return this.ipam.requestAddress(pool.poolId, owner, requested);
     }

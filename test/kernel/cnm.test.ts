@@ -123,6 +123,8 @@ test('a network with two IPv4 subnets: addresses from the first until it is full
   t.is(outside?.category, 'bad-request');
   t.is(outside?.field, 'ipv4Address');
   t.is(outside?.message, `ipv4Address: 10.182.0.5 is not in any of network ${n}'s subnets (10.181.0.0/30, 10.181.1.0/29)`);
+  const garbled = await t.throwsAsync(c.connect(n, h, { ipv4Address: '10.181.1' }), { instanceOf: CnmError });
+  t.is(garbled?.message, 'ipv4Address: "10.181.1" is not an IP address');
   const full = await t.throwsAsync(c.connect(n, h), { instanceOf: CnmError });
   t.is(full?.category, 'conflict');
   t.is(full?.message, `no free address in any of network ${n}'s subnets (10.181.0.0/30, 10.181.1.0/29)`);
