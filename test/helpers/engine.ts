@@ -92,3 +92,10 @@ export async function engineState(engine: Engine): Promise<{ records: string[]; 
 export async function assertEngineEmpty(t: ExecutionContext, engine: Engine): Promise<void> {
   t.deepEqual(await engineState(engine), { records: [], leases: [], links: [], namespaceFiles: [], firewall: [] }, 'the engine holds nothing');
 }
+
+/** A test's end: the engine holds nothing, it closes, and nothing of the test is left in the namespace. */
+export async function closeEmpty(t: ExecutionContext, engine: Engine, s: Scratch): Promise<void> {
+  await assertEngineEmpty(t, engine);
+  await engine.close();
+  await s.assertClean(t);
+}

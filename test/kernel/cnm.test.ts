@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scratch } from '../helpers/scratch.js';
 import { ip, ipJson, ping } from '../helpers/ip.js';
-import { dataRootOf, engineState, openEngine } from '../helpers/engine.js';
+import { closeEmpty, dataRootOf, engineState, openEngine } from '../helpers/engine.js';
 import { CnmError } from '../../src/cnm/errors.js';
 import { icmpEcho } from '../../src/netns/index.js';
 import { defaultIpv4Pools } from '../../src/ipam/default-pools.js';
@@ -55,9 +55,7 @@ test('50 concurrent connects to one network get 50 distinct addresses, all answe
   t.is(replies.filter((r) => r !== null).length, 50, 'every address answers from another sandbox');
   await Promise.all(sandboxes.map((sandbox) => c.deleteSandbox(sandbox.id)));
   await c.deleteNetwork(s.name('n'));
-  t.deepEqual(await engineState(engine), { records: [], leases: [], links: [], namespaceFiles: [], firewall: [] });
-  await engine.close();
-  await s.assertClean(t);
+  await closeEmpty(t, engine, s);
 });
 
 test('a default pool with a host route over it is skipped; default routes (in any table) do not count', async (t) => {
@@ -87,9 +85,7 @@ test('a default pool with a host route over it is skipped; default routes (in an
   t.false(subnetsOverlap(parseSubnet(subnet), parseSubnet(blocked)), `${subnet} is not ${blocked}, which a host route covers`);
   await c.deleteNetwork(s.name('n'));
   ip(['link', 'del', s.name('dm')]);
-  t.deepEqual(await engineState(engine), { records: [], leases: [], links: [], namespaceFiles: [], firewall: [] });
-  await engine.close();
-  await s.assertClean(t);
+  await closeEmpty(t, engine, s);
 });
 
 test('a network with two IPv4 subnets: addresses from the first until it is full, then the next; a given one from the subnet holding it; each endpoint routes via its own subnet\'s gateway', async (t) => {
@@ -135,9 +131,7 @@ test('a network with two IPv4 subnets: addresses from the first until it is full
   t.is(await address(h), '10.181.0.2/30');
   await Promise.all(names.map((name) => c.deleteSandbox(name)));
   await c.deleteNetwork(n);
-  t.deepEqual(await engineState(engine), { records: [], leases: [], links: [], namespaceFiles: [], firewall: [] });
-  await engine.close();
-  await s.assertClean(t);
+  await closeEmpty(t, engine, s);
 });
 
 test('a second engine on the same data root refuses to start and names the holder', async (t) => {
