@@ -7,6 +7,7 @@ import { scratch } from '../helpers/scratch.js';
 import { ip, ipJson, ping } from '../helpers/ip.js';
 import { closeEmpty, dataRootOf, engineState, openEngine } from '../helpers/engine.js';
 import { CnmError } from '../../src/cnm/errors.js';
+import { apiSandbox } from '../../src/api/sandboxes.js';
 import { icmpEcho } from '../../src/netns/index.js';
 import { defaultIpv4Pools } from '../../src/ipam/default-pools.js';
 import { parseSubnet, subnetsOverlap } from '../../src/ipam/cidr.js';
@@ -105,6 +106,8 @@ test('a network with two IPv4 subnets: addresses from the first until it is full
   // Each reaches its own subnet's gateway, its default route via that gateway; the bridge has both.
   const defaultVia = (sandbox: string) => ipJson<Array<{ dst: string; gateway?: string }>>(['-4', 'route', 'show', 'default'], sandbox)[0]?.gateway;
   t.deepEqual([defaultVia(a), defaultVia(b), defaultVia(cc)], ['10.181.0.1', '10.181.1.1', '10.181.1.1']);
+  const shown = (sandbox: string) => (apiSandbox(c, c.sandbox(sandbox)).Networks as Record<string, { Gateway: string }>)[n]!.Gateway;
+  t.deepEqual([shown(a), shown(b)], ['10.181.0.1', '10.181.1.1'], 'inspect shows the gateway of its own subnet');
   t.true(ping(a, '10.181.0.1'));
   t.true(ping(b, '10.181.1.1'));
   t.true(ping(cc, '10.181.1.1'));
