@@ -5,7 +5,8 @@
 import { Router } from 'express';
 import type { Controller } from '../cnm/controller.js';
 import { CnmError } from '../cnm/errors.js';
-import type { PortSpec, SandboxRecord } from '../cnm/model.js';
+import type { EndpointRecord, PortSpec, SandboxRecord } from '../cnm/model.js';
+import { gatewayOf } from '../cnm/addressing.js';
 import { parsePublish } from '../cnm/ports.js';
 import { Fields, jsonBody, parseFilters, route, sendJson } from './http.js';
 
@@ -18,11 +19,8 @@ export function apiSandbox(c: Controller, sandbox: SandboxRecord): Record<string
     if (!network) continue;
     const [ip4 = '', len4 = '0'] = endpoint.ipv4?.cidr.split('/') ?? [];
     const [ip6 = '', len6 = '0'] = endpoint.ipv6?.cidr.split('/') ?? [];
-    // The gateway of the subnet its address came from, when this endpoint gives the default route.
-    const gateway = (family: 4 | 6) => {
-      const lease = family === 4 ? endpoint.ipv4 : endpoint.ipv6;
-      return endpoint.driverState.defaultRoute === 'true' && lease ? (network.pools.find((p) => p.poolId === lease.poolId)?.gateway ?? '') : '';
-    };
+    // Shown when this endpoint gives the sandbox its default route.
+    const gateway = (lease: EndpointRecord['ipv4']) => (endpoint.driverState.defaultRoute === 'true' ? (gatewayOf(network, lease) ?? '') : '');
     networks[network.name] = {
       NetworkID: network.id,
       EndpointID: endpoint.id,
@@ -30,10 +28,10 @@ export function apiSandbox(c: Controller, sandbox: SandboxRecord): Record<string
       MacAddress: endpoint.macAddress,
       IPAddress: ip4,
       IPPrefixLen: Number(len4),
-      Gateway: gateway(4),
+      Gateway: gateway(endpoint.ipv4),
       GlobalIPv6Address: ip6,
       GlobalIPv6PrefixLen: Number(len6),
-      IPv6Gateway: gateway(6),
+      IPv6Gateway: gateway(endpoint.ipv6),
       Aliases: endpoint.aliases.length ? endpoint.aliases : null,
       ...(endpoint.driverState.ports ? { Ports: JSON.parse(endpoint.driverState.ports) } : {}),
     };

@@ -11,10 +11,14 @@ export function addressingSteps(inside: Handle, index: number, network: NetworkR
   const steps: Array<Promise<unknown>> = [];
   if (endpoint.ipv4) steps.push(addrAdd(inside, index, endpoint.ipv4.cidr));
   if (endpoint.ipv6) steps.push(addrAdd(inside, index, endpoint.ipv6.cidr));
-  // The gateway of the subnet the endpoint's address came from (a network may have several).
-  const gateway4 = endpoint.ipv4 && network.pools.find((p) => p.poolId === endpoint.ipv4!.poolId)?.gateway;
-  const gateway6 = endpoint.ipv6 && network.pools.find((p) => p.poolId === endpoint.ipv6!.poolId)?.gateway;
-  if (defaultRoute && gateway4 && endpoint.ipv4) steps.push(routeAdd(inside, { dst: 'default', gateway: gateway4 }));
-  if (defaultRoute && gateway6 && endpoint.ipv6) steps.push(routeAdd(inside, { dst: 'default', gateway: gateway6 }));
+  const gateway4 = gatewayOf(network, endpoint.ipv4);
+  const gateway6 = gatewayOf(network, endpoint.ipv6);
+  if (defaultRoute && gateway4) steps.push(routeAdd(inside, { dst: 'default', gateway: gateway4 }));
+  if (defaultRoute && gateway6) steps.push(routeAdd(inside, { dst: 'default', gateway: gateway6 }));
   return steps;
+}
+
+/** The gateway of the subnet an endpoint's address came from (a network may have several per family). */
+export function gatewayOf(network: NetworkRecord, lease: { poolId: string } | undefined): string | undefined {
+  return lease && network.pools.find((p) => p.poolId === lease.poolId)?.gateway;
 }
