@@ -71,11 +71,12 @@ export interface Daemon {
   docker(binary: string, args: string[]): Promise<Run>;
   request(method: string, urlPath: string, body?: string | object, headers?: Record<string, string>): Promise<HttpResult>;
   /**
-   * What the daemon holds, as its API, iproute2, nft and the file system see it: networks, sandboxes,
-   * links with its ownership mark, per-network nft state, namespace files. A test takes it after
-   * start and asserts it is the same at its end: nothing left behind (teardown would hide it).
+   * What the daemon holds, as its API, iproute2, nft and the file system see it: every network as
+   * inspected, every sandbox, links with its ownership mark, per-network nft state, namespace files.
+   * Tests compare it before and after what must change nothing, and at their end with what it was
+   * after start: nothing left behind (teardown would hide it).
    */
-  holdings(): Promise<Record<string, string[]>>;
+  holdings(): Promise<Record<string, unknown>>;
   /** SIGTERM and wait; resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -101,12 +102,13 @@ export async function startDaemon(t: ExecutionContext, s: Scratch, extra: string
     docker: (binary, args) => run(binary, ['-H', `unix://${socket}`, ...args], { env: { ...process.env, DOCKER_CONFIG: `${s.execRoot}/docker-config` } }),
     request: (method, urlPath, body, headers) => request(socket, method, urlPath, body, headers),
     async holdings() {
-      const info = (await request(socket, 'GET', '/info')).json() as { ID: string };
-      const names = async (url: string) => ((await request(socket, 'GET', url)).json() as Array<{ Name: string }>).map((item) => item.Name).sort();
+      const get = async <T>(url: string) => (await request(socket, 'GET', url)).json() as T;
+      const [info, list, sandboxes] = await Promise.all([get<{ ID: string }>('/info'), get<Array<{ Id: string }>>('/networks'), get<unknown[]>('/sandboxes')]);
+      const networks = await Promise.all(list.map((n) => get(`/networks/${n.Id}`)));
       const netns = `${s.execRoot}/netns`;
       return {
-        networks: await names('/networks'),
-        sandboxes: await names('/sandboxes'),
+        networks,
+        sandboxes,
         links: ownedLinks(`switchyard:${info.ID}`).sort(),
         firewall: firewallState(`switchyard_${s.prefix}`),
         namespaceFiles: existsSync(netns) ? readdirSync(netns).sort() : [],
@@ -122,7 +124,9 @@ export async function startDaemon(t: ExecutionContext, s: Scratch, extra: string
   };
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`yard daemon exited with ${child.exitCode}: ${log}`);
+    // Ready when it says so, or (below --log-level info, where it says nothing) when its socket answers.
     if (log.includes('"msg":"daemon ready"')) break;
+    if (await request(socket, 'GET', '/_ping').then((r) => r.status === 200, () => false)) break;
     if (i > 300) throw new Error(`yard daemon did not answer within 30 s: ${log}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -5,21 +5,13 @@
  */
 import test from 'ava';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import https from 'node:https';
 import os from 'node:os';
 import { dataRootOf } from '../helpers/engine.js';
 import { scratch } from '../helpers/scratch.js';
-import { YARD, daemonArgs, removeEverything, request, run, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { YARD, daemonArgs, removeEverything, run, startDaemon } from '../helpers/daemon.js';
 import { ip, ipJson, ping } from '../helpers/ip.js';
-
-/** What the daemon holds, as the API lists it (for "nothing changed" checks). */
-async function state(d: Daemon): Promise<string> {
-  const networks = (await d.request('GET', '/networks')).json() as Array<{ Id: string }>;
-  const detailed = await Promise.all(networks.map(async (n) => (await d.request('GET', `/networks/${n.Id}`)).json()));
-  const sandboxes = (await d.request('GET', '/sandboxes')).json();
-  return JSON.stringify({ detailed, sandboxes });
-}
 
 test('the CLI creates, lists, inspects, connects, disconnects and removes networks with docker flags', async (t) => {
   const s = await scratch(t);
@@ -169,20 +161,10 @@ test('daemon flags: --cgroup-parent is shown by /info, --log-level debug logs ea
   t.is(await d.stop(), 0);
 
   // warn: no info lines (its readiness is seen on the socket instead).
-  const quiet = spawn(process.execPath, [YARD, 'daemon', ...daemonArgs(s, `${s.execRoot}/yard.sock`), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  quiet.stderr!.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
-  const exited = new Promise<number | null>((resolve) => quiet.once('exit', resolve));
-  let answered = false;
-  for (let i = 0; i < 300 && !answered && quiet.exitCode === null; i++) {
-    answered = await request(`${s.execRoot}/yard.sock`, 'GET', '/_ping').then((r) => r.status === 200, () => false);
-    if (!answered) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  t.true(answered, log);
-  await request(`${s.execRoot}/yard.sock`, 'GET', '/networks');
-  quiet.kill('SIGTERM');
-  t.is(await exited, 0);
-  t.is(log, '', 'nothing below warn');
+  const quiet = await startDaemon(t, s, ['--log-level', 'warn']);
+  await quiet.request('GET', '/networks');
+  t.is(await quiet.stop(), 0);
+  t.is(quiet.log(), '', 'nothing below warn');
 });
 
 test('yard demo, what npm run lab runs: through the daemon, two sandboxes on a bridge network ping each other; it says what it made and how to remove it', async (t) => {
@@ -218,7 +200,7 @@ test('bad input over the CLI: a clear message, the exit code of its category, no
   const d = await startDaemon(t, s);
   const held = await d.holdings();
   await d.yard(['network', 'create', '--subnet', '10.171.0.0/24', 'taken']);
-  const before = await state(d);
+  const before = await d.holdings();
   const cases: Array<[string[], number, RegExp]> = [
     [['network', 'create', '--subnet', '10.171.0.5/24', 'x'], 2, /has host bits set; did you mean 10\.171\.0\.0\/24/],
     [['network', 'create', '--subnet', 'banana', 'x'], 2, /"banana" is not a cidr/],
@@ -247,7 +229,7 @@ test('bad input over the CLI: a clear message, the exit code of its category, no
     t.is(result.code, code, `yard ${args.join(' ')}: ${result.stderr}`);
     t.regex(result.stderr, pattern, `yard ${args.join(' ')}`);
   }
-  t.is(await state(d), before, 'nothing changed');
+  t.deepEqual(await d.holdings(), before, 'nothing changed');
   await d.yard(['network', 'rm', 'taken']);
   t.deepEqual(await d.holdings(), held, 'nothing left behind');
 });
@@ -256,7 +238,7 @@ test('bad input over the API: Docker status codes and JSON errors, nothing chang
   const s = await scratch(t);
   const d = await startDaemon(t, s);
   const held = await d.holdings();
-  const before = await state(d);
+  const before = await d.holdings();
   const json = { 'Content-Type': 'application/json' };
   const cases: Array<[string, string, string | object | undefined, Record<string, string>, number, RegExp]> = [
     ['POST', '/networks/create', '{"Name": ', json, 400, /invalid JSON in request body/],
@@ -290,7 +272,7 @@ test('bad input over the API: Docker status codes and JSON errors, nothing chang
     t.is(response.headers['content-type'], 'application/json', `${method} ${url}: JSON error`);
     t.regex(response.json().message, pattern, `${method} ${url}`);
   }
-  t.is(await state(d), before, 'nothing changed');
+  t.deepEqual(await d.holdings(), before, 'nothing changed');
 
   // What the docker CLI relies on: /_ping's headers (HEAD too), /version, both filter forms.
   const head = await d.request('HEAD', '/_ping');
